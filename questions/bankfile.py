@@ -86,16 +86,15 @@ def syllabus_leaves() -> dict[str, set[str]]:
     return leaves
 
 
-def validate_question(q: QuestionRow, leaves: dict[str, set[str]] | None = None) -> list[str]:
-    """Rules that belong to one question; each message names the field."""
-    errors: list[str] = []
-    where = f"{q.source} {q.external_id or '?'}".strip()
+def question_problems(q: QuestionRow, leaves: dict[str, set[str]] | None = None) -> list[tuple[str, str]]:
+    """Rules that belong to one question, as (field, message) pairs."""
+    problems: list[tuple[str, str]] = []
 
     def err(fieldname: str, message: str) -> None:
-        errors.append(f"{where}: {fieldname}: {message}")
+        problems.append((fieldname, message))
 
     if not EXTERNAL_ID.match(q.external_id or ""):
-        err("id", "小文字英数字・. _ - の3〜64文字で指定してください")
+        err("external_id", "小文字英数字・. _ - の3〜64文字で指定してください")
     if q.exam not in EXAM_CODES:
         err("exam", f"未知の試験です: {q.exam!r}")
     elif leaves is not None and q.area not in leaves.get(q.exam, set()):
@@ -112,21 +111,27 @@ def validate_question(q: QuestionRow, leaves: dict[str, set[str]] | None = None)
         err("status", f"published か draft を指定してください（{q.status!r}）")
     if not (q.stem or "").strip():
         err("stem", "問題文がありません")
-    if not (q.explanation or "").strip():
+    if q.status == "published" and not (q.explanation or "").strip():
         err("explanation", "解説がありません（解説のない問題は公開できません）")
-    texts = [c.text.strip() for c in q.choices]
+    problems.extend(("choices", message) for message in choice_problems(q.kind, q.choices))
+    return problems
+
+
+def choice_problems(kind: str, choices: list[ChoiceRow]) -> list[str]:
+    texts = [c.text.strip() for c in choices]
+    problems = []
     if len(texts) < 2:
-        err("choices", "選択肢は2つ以上必要です")
+        problems.append("選択肢は2つ以上必要です")
     if any(not t for t in texts):
-        err("choices", "空の選択肢があります")
+        problems.append("空の選択肢があります")
     if len(set(texts)) != len(texts):
-        err("choices", "同じ文の選択肢が重複しています")
-    n_correct = sum(c.correct for c in q.choices)
-    if q.kind == "single" and n_correct != 1:
-        err("choices", f"単一選択の問題は正解がちょうど1つ必要です（現在 {n_correct}）")
-    if q.kind == "multiple" and n_correct < 1:
-        err("choices", "複数選択の問題は正解が1つ以上必要です")
-    return errors
+        problems.append("同じ文の選択肢が重複しています")
+    n_correct = sum(c.correct for c in choices)
+    if kind == "single" and n_correct != 1:
+        problems.append(f"単一選択の問題は正解がちょうど1つ必要です（現在 {n_correct}）")
+    if kind == "multiple" and n_correct < 1:
+        problems.append("複数選択の問題は正解が1つ以上必要です")
+    return problems
 
 
 def _question_from_mapping(raw: dict, *, exam: str, area: str, source: str) -> QuestionRow:
@@ -190,7 +195,8 @@ def read_bank(paths: list[Path]) -> Bank:
                 errors.append(f"{source}: questions の要素は辞書である必要があります")
                 continue
             q = _question_from_mapping(raw, exam=exam, area=area, source=source)
-            errors.extend(validate_question(q, leaves))
+            where = f"{source} {q.external_id or '?'}"
+            errors.extend(f"{where}: {f}: {m}" for f, m in question_problems(q, leaves))
             if q.stimulus and q.stimulus not in local_stimuli:
                 errors.append(f"{source} {q.external_id}: stimulus: 同じファイルに {q.stimulus!r} がありません")
             bank.questions.append(q)

@@ -45,3 +45,41 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     department = factory.LazyAttribute(lambda m: DepartmentFactory(organization=m.organization))
     role = Membership.Role.MEMBER
     employee_code = factory.Sequence(lambda n: f"E{n:05d}")
+
+
+def make_question(
+    *,
+    external_id: str,
+    area: str = "G4.2",
+    kind: str = "single",
+    stem: str = "ReLU関数の説明として正しいものはどれですか。",
+    choices=(("正の入力をそのまま出力する", True), ("常に0から1を出力する", False), ("常に負を出力する", False)),
+    explanation: str = "ReLUは max(0, x) です。",
+    framework: str = "common",
+    publish: bool = True,
+    stimulus=None,
+    difficulty: int = 3,
+):
+    """A question through the same service as imports, so tests see what authors produce."""
+    from questions.models import Choice, Question, SyllabusArea
+    from questions.services import question_publish
+
+    area_obj = SyllabusArea.objects.select_related("exam").get(code=area)
+    question = Question.objects.create(
+        external_id=external_id,
+        exam=area_obj.exam,
+        area=area_obj,
+        kind=kind,
+        stem=stem,
+        explanation=explanation,
+        framework=framework,
+        stimulus=stimulus,
+        difficulty=difficulty,
+    )
+    Choice.objects.bulk_create(
+        Choice(question=question, order=i, text=text, is_correct=correct) for i, (text, correct) in enumerate(choices)
+    )
+    if publish:
+        question_publish(question=question)
+        question.refresh_from_db()
+    return question
