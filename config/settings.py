@@ -172,6 +172,7 @@ CELERY_TIMEZONE = "Asia/Tokyo"
 # Periodic work. Apps add their entries here (deadline sweeper, statistics refresh).
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "ops.tasks.record_heartbeat", "schedule": 60.0},
+    "sweep-overdue-attempts": {"task": "exams.tasks.sweep_overdue_attempts", "schedule": 60.0},
 }
 
 # --- Accounts and authentication ---------------------------------------------------------

@@ -102,7 +102,9 @@ def test_language_switch_is_remembered_on_the_account(client):
     assert response.status_code == 302
     user.refresh_from_db()
     assert user.preferred_language == "en"
-    assert client.get("/").content.decode().startswith('<!doctype html>\n\n<html lang="en">')
+    page = client.get("/").content.decode()
+    assert page.startswith('<!doctype html>\n\n<html lang="en">')
+    assert "What you can do" in page and "できること" not in page  # the English catalogue is used
 
 
 def test_home_lists_what_each_person_can_do(client, hr_manager, candidate):

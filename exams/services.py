@@ -1,0 +1,298 @@
+"""Writes of the exam: start, autosave, submit, score. Each one a transaction; transitions are
+conditional UPDATEs so two racing requests can never both win."""
+
+import logging
+import random
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from questions.models import Question, SyllabusArea, VersionChoice
+from questions.selectors import published_questions
+
+from .drawing import Candidate, Quota, ShortBank, draw
+from .models import Attempt, AttemptAreaResult, AttemptItem, Blueprint
+from .scoring import ItemKey, score_items
+
+logger = logging.getLogger(__name__)
+
+# Answers that left the browser just before the deadline are still accepted for this long.
+GRACE = timedelta(seconds=30)
+
+
+class ExamError(Exception):
+    """A refusal the candidate should read; views turn it into a 4xx with this message."""
+
+    status = 400
+
+
+class NotAllowed(ExamError):
+    status = 403
+
+
+class NotFoundError(ExamError):
+    status = 404
+
+
+class AttemptClosed(ExamError):
+    status = 409
+
+
+class BankTooSmall(ExamError):
+    status = 409
+
+    def __init__(self, short: dict[str, tuple[int, int]], names: dict[str, str]):
+        self.short = short
+        detail = "、".join(
+            f"{names.get(code, code)}（必要 {need} 問 / 公開 {have} 問）" for code, (need, have) in short.items()
+        )
+        super().__init__(f"問題バンクの問題数が足りないため開始できません: {detail}")
+
+
+def blueprint_available_to(*, blueprint: Blueprint, user) -> bool:
+    if not blueprint.is_active:
+        return False
+    allowed = [o.pk for o in blueprint.organizations.all()]
+    return not allowed or user.memberships.filter(organization_id__in=allowed, is_active=True).exists()
+
+
+def attempt_start(
+    *, user, blueprint: Blueprint, framework: str = "", drill_areas: list[str] | None = None, drill_count: int = 0
+) -> Attempt:
+    """Start an attempt, or resume the open one with its remaining time."""
+    open_attempt = Attempt.objects.filter(user=user, blueprint=blueprint, status=Attempt.Status.OPEN).first()
+    if open_attempt:
+        return open_attempt
+    if not blueprint_available_to(blueprint=blueprint, user=user):
+        raise NotAllowed("この模擬試験は受験できません。")
+    if blueprint.requires_framework and framework not in (Question.Framework.PYTORCH, Question.Framework.TENSORFLOW):
+        raise ExamError("PyTorch か TensorFlow を選んでから開始してください。")
+    if not blueprint.requires_framework:
+        framework = Question.Framework.COMMON
+
+    if blueprint.is_drill:
+        if not drill_areas or not 1 <= drill_count <= 100:
+            raise ExamError("分野を1つ以上選び、問題数を1〜100で指定してください。")
+        quotas = _drill_quotas(drill_areas, drill_count)
+        count, minutes_seconds = drill_count, blueprint.seconds_per_question * drill_count
+    else:
+        quotas = [Quota(q.area.code, q.count) for q in blueprint.quotas.select_related("area")]
+        count, minutes_seconds = blueprint.question_count, blueprint.minutes * 60
+
+    pool = published_questions().filter(exam=blueprint.exam_id)
+    if framework != Question.Framework.COMMON:
+        pool = pool.filter(framework__in=[Question.Framework.COMMON, framework])
+    else:
+        pool = pool.filter(framework=Question.Framework.COMMON)
+    candidates = [
+        Candidate(qid, vid, code, sid)
+        for qid, vid, code, sid in pool.values_list("pk", "published_version_id", "area__code", "stimulus_id")
+    ]
+    seed = secrets.randbits(62)
+    rng = random.Random(seed)
+    try:
+        drawn = draw(candidates, quotas, rng, shuffle=blueprint.shuffle_questions)
+    except ShortBank as exc:
+        names = dict(SyllabusArea.objects.filter(code__in=exc.short).values_list("code", "name"))
+        raise BankTooSmall(exc.short, names) from exc
+
+    choice_ids: dict[int, list[int]] = {}
+    for vid, cid in (
+        VersionChoice.objects.filter(version_id__in=[c.version_id for c in drawn])
+        .values_list("version_id", "pk")
+        .order_by("version_id", "order")
+    ):
+        choice_ids.setdefault(vid, []).append(cid)
+    kinds = dict(
+        Question.objects.filter(pk__in=[c.question_id for c in drawn]).values_list("pk", "published_version__kind")
+    )
+    area_ids = dict(SyllabusArea.objects.values_list("code", "pk"))
+
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            attempt = Attempt.objects.create(
+                user=user,
+                blueprint=blueprint,
+                framework=framework,
+                seed=seed,
+                started_at=now,
+                deadline=now + timedelta(seconds=minutes_seconds),
+                question_count=count,
+                pass_ratio=blueprint.pass_ratio,
+            )
+            items = []
+            for position, c in enumerate(drawn, start=1):
+                order = list(choice_ids[c.version_id])
+                if blueprint.shuffle_choices:
+                    rng.shuffle(order)
+                items.append(
+                    AttemptItem(
+                        attempt=attempt,
+                        position=position,
+                        version_id=c.version_id,
+                        area_id=area_ids[c.area_code],
+                        choice_order=order,
+                        choice_count=len(order),
+                        multiple=kinds[c.question_id] == Question.Kind.MULTIPLE,
+                    )
+                )
+            AttemptItem.objects.bulk_create(items)
+    except IntegrityError:
+        # A second tab started the same blueprint at the same moment: resume the attempt it created.
+        return Attempt.objects.get(user=user, blueprint=blueprint, status=Attempt.Status.OPEN)
+    return attempt
+
+
+def _drill_quotas(area_codes: list[str], count: int) -> list[Quota]:
+    """Spread a drill's questions over the chosen areas as evenly as possible."""
+    codes = sorted(set(area_codes))
+    base, extra = divmod(count, len(codes))
+    return [Quota(code, base + (1 if i < extra else 0)) for i, code in enumerate(codes) if base or i < extra]
+
+
+@dataclass
+class SaveResult:
+    saved: bool
+    stale: bool = False
+
+
+def answer_save(*, user, attempt_id: int, position: int, selected: list[int], flagged: bool, seq: int) -> SaveResult:
+    """Autosave one item in one conditional UPDATE that also enforces ownership, openness, the deadline
+    (plus grace), the item's choices and the sequence number, so no read is needed first."""
+    if not isinstance(selected, list) or any(not isinstance(i, int) or isinstance(i, bool) or i < 0 for i in selected):
+        raise ExamError("選択が正しくありません。")
+    selected = sorted(set(selected))
+    now = timezone.now()
+    conditions = Q(
+        attempt_id=attempt_id,
+        attempt__user_id=user.pk,
+        attempt__status=Attempt.Status.OPEN,
+        attempt__deadline__gt=now - GRACE,
+        position=position,
+        client_seq__lt=seq,
+    )
+    if selected:
+        conditions &= Q(choice_count__gt=selected[-1])
+    if len(selected) > 1:
+        conditions &= Q(multiple=True)
+    updated = AttemptItem.objects.filter(conditions).update(
+        selected=selected, flagged=bool(flagged), client_seq=seq, answered_at=now
+    )
+    if updated:
+        return SaveResult(saved=True)
+    return _explain_refusal(user=user, attempt_id=attempt_id, position=position, selected=selected, now=now)
+
+
+def _explain_refusal(*, user, attempt_id, position, selected, now) -> SaveResult:
+    item = (
+        AttemptItem.objects.filter(attempt_id=attempt_id, attempt__user_id=user.pk, position=position)
+        .select_related("attempt")
+        .only("client_seq", "choice_count", "multiple", "attempt__status", "attempt__deadline")
+        .first()
+    )
+    if item is None:
+        raise NotFoundError("この受験は見つかりません。")
+    if item.attempt.status != Attempt.Status.OPEN or item.attempt.deadline <= now - GRACE:
+        raise AttemptClosed("試験時間が終了したため、この解答は保存されませんでした。")
+    if selected and (selected[-1] >= item.choice_count or (len(selected) > 1 and not item.multiple)):
+        raise ExamError("この問題にない選択肢です。")
+    return SaveResult(saved=False, stale=True)  # an older request arrived after a newer one: ignored
+
+
+def attempt_submit(*, attempt: Attempt, by: str = Attempt.SubmittedBy.CANDIDATE) -> bool:
+    """OPEN → SUBMITTED, then scoring is queued after commit. Submitting twice is harmless.
+    If the broker is down the submit still succeeds; the sweeper queues scoring later."""
+    with transaction.atomic():
+        moved = Attempt.objects.filter(pk=attempt.pk, status=Attempt.Status.OPEN).update(
+            status=Attempt.Status.SUBMITTED, submitted_at=timezone.now(), submitted_by=by
+        )
+        if moved:
+            transaction.on_commit(lambda: queue_scoring(attempt.pk))
+    return bool(moved)
+
+
+def queue_scoring(attempt_id: int) -> None:
+    from .tasks import score_attempt
+
+    try:
+        score_attempt.delay(attempt_id)
+    except Exception:  # broker down: the attempt stays SUBMITTED and the sweeper re-queues it
+        logger.warning("could not queue scoring for attempt %s; the sweeper will retry", attempt_id, exc_info=True)
+
+
+def attempt_score(*, attempt_id: int) -> bool:
+    """Score a SUBMITTED attempt once. Idempotent: a second or concurrent run finds it SCORED and stops."""
+    with transaction.atomic():
+        attempt = (
+            Attempt.objects.select_for_update()
+            .filter(pk=attempt_id, status=Attempt.Status.SUBMITTED)
+            .select_related("blueprint")
+            .first()
+        )
+        if attempt is None:
+            return False
+        items = list(AttemptItem.objects.filter(attempt=attempt).select_related("area"))
+        keys: dict[int, set[int]] = {i.version_id: set() for i in items}
+        for vid, cid in VersionChoice.objects.filter(version_id__in=keys, is_correct=True).values_list(
+            "version_id", "pk"
+        ):
+            keys[vid].add(cid)
+        area_parents = dict(
+            SyllabusArea.objects.filter(pk__in={i.area_id for i in items}).values_list("pk", "parent_id")
+        )
+        result = score_items(
+            [
+                ItemKey(
+                    item_id=i.pk,
+                    area_id=i.area_id,
+                    parent_area_id=area_parents.get(i.area_id),
+                    selected_ids={i.choice_order[p] for p in i.selected if p < len(i.choice_order)},
+                    correct_ids=keys[i.version_id],
+                )
+                for i in items
+            ],
+            pass_ratio=attempt.pass_ratio,
+        )
+        correct_ids = [item_id for item_id, ok in result.item_correct.items() if ok]
+        AttemptItem.objects.filter(attempt=attempt).update(is_correct=False)
+        AttemptItem.objects.filter(pk__in=correct_ids).update(is_correct=True)
+        AttemptAreaResult.objects.filter(attempt=attempt).delete()
+        AttemptAreaResult.objects.bulk_create(
+            AttemptAreaResult(attempt=attempt, area_id=area_id, correct=c, total=t)
+            for area_id, (c, t) in result.by_area.items()
+        )
+        Attempt.objects.filter(pk=attempt.pk).update(
+            status=Attempt.Status.SCORED,
+            scored_at=timezone.now(),
+            correct_count=result.correct,
+            score=result.score,
+            passed=result.passed,
+        )
+    return True
+
+
+def sweep_overdue_attempts(*, now=None, batch_size: int = 500) -> tuple[int, int]:
+    """Beat, every minute: submit attempts whose deadline (plus grace) has passed, and queue scoring
+    for SUBMITTED attempts left unscored (e.g. the broker was down at submit time)."""
+    now = now or timezone.now()
+    overdue = list(
+        Attempt.objects.filter(status=Attempt.Status.OPEN, deadline__lt=now - GRACE).values_list("pk", flat=True)[
+            :batch_size
+        ]
+    )
+    submitted = 0
+    for attempt_id in overdue:
+        submitted += attempt_submit(attempt=Attempt(pk=attempt_id), by=Attempt.SubmittedBy.SWEEPER)
+    stuck = list(
+        Attempt.objects.filter(
+            status=Attempt.Status.SUBMITTED, submitted_at__lt=now - timedelta(minutes=1)
+        ).values_list("pk", flat=True)[:batch_size]
+    )
+    for attempt_id in stuck:
+        queue_scoring(attempt_id)
+    return submitted, len(stuck)
