@@ -229,7 +229,7 @@ def attempt_score(*, attempt_id: int) -> bool:
     """Score a SUBMITTED attempt once. Idempotent: a second or concurrent run finds it SCORED and stops."""
     with transaction.atomic():
         attempt = (
-            Attempt.objects.select_for_update()
+            Attempt.objects.select_for_update(of=("self",))
             .filter(pk=attempt_id, status=Attempt.Status.SUBMITTED)
             .select_related("blueprint")
             .first()

@@ -116,7 +116,9 @@ def question_publish(*, question: Question, user=None) -> QuestionVersion:
     """Snapshot the working copy as the next immutable version and make it the one candidates get.
     Publishing unchanged content keeps the current version."""
     _require_publisher(user)
-    question = Question.objects.select_for_update().select_related("exam", "area", "stimulus").get(pk=question.pk)
+    question = (
+        Question.objects.select_for_update(of=("self",)).select_related("exam", "area", "stimulus").get(pk=question.pk)
+    )
     choices = list(question.choices.all())
     problems = question_publish_problems(question, choices)
     if problems:
