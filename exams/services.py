@@ -88,10 +88,14 @@ def attempt_start(
         pool = pool.filter(framework__in=[Question.Framework.COMMON, framework])
     else:
         pool = pool.filter(framework=Question.Framework.COMMON)
-    candidates = [
-        Candidate(qid, vid, code, sid)
-        for qid, vid, code, sid in pool.values_list("pk", "published_version_id", "area__code", "stimulus_id")
-    ]
+    rows = list(
+        pool.values_list(
+            "pk", "published_version_id", "area__code", "stimulus_id", "area_id", "published_version__kind"
+        )
+    )
+    candidates = [Candidate(qid, vid, code, sid) for qid, vid, code, sid, _, _ in rows]
+    # Read with the pool, so the items need no further look-ups of areas or kinds.
+    area_and_kind = {qid: (area_id, kind) for qid, _, _, _, area_id, kind in rows}
     seed = secrets.randbits(62)
     rng = random.Random(seed)
     try:
@@ -107,10 +111,6 @@ def attempt_start(
         .order_by("version_id", "order")
     ):
         choice_ids.setdefault(vid, []).append(cid)
-    kinds = dict(
-        Question.objects.filter(pk__in=[c.question_id for c in drawn]).values_list("pk", "published_version__kind")
-    )
-    area_ids = dict(SyllabusArea.objects.values_list("code", "pk"))
 
     now = timezone.now()
     try:
@@ -135,10 +135,10 @@ def attempt_start(
                         attempt=attempt,
                         position=position,
                         version_id=c.version_id,
-                        area_id=area_ids[c.area_code],
+                        area_id=area_and_kind[c.question_id][0],
                         choice_order=order,
                         choice_count=len(order),
-                        multiple=kinds[c.question_id] == Question.Kind.MULTIPLE,
+                        multiple=area_and_kind[c.question_id][1] == Question.Kind.MULTIPLE,
                     )
                 )
             AttemptItem.objects.bulk_create(items)
