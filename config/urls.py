@@ -6,5 +6,7 @@ from ops.views import healthz
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("exams/", include("exams.urls")),
+    path("", include("analytics.urls")),
     path("", include("accounts.urls")),
 ]

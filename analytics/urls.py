@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import views
+
+app_name = "analytics"
+
+urlpatterns = [
+    path("results/<int:attempt_id>/", views.attempt_result, name="attempt_result"),
+]
