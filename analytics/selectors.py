@@ -53,9 +53,7 @@ def attempt_for_result(*, user, attempt_id: int) -> Attempt:
 
 def area_rows(*, attempt: Attempt) -> list[AreaRow]:
     rows = (
-        AttemptAreaResult.objects.filter(attempt=attempt)
-        .select_related("area")
-        .order_by("area__order", "area__code")
+        AttemptAreaResult.objects.filter(attempt=attempt).select_related("area").order_by("area__order", "area__code")
     )
     return [AreaRow(r.area.code, r.area.name, r.area.parent_id is None, r.correct, r.total) for r in rows]
 
@@ -64,9 +62,7 @@ def review_items(*, attempt: Attempt) -> list[ReviewItem]:
     """Every question with the candidate's answer, the key and the explanation: only after submit."""
     if attempt.status == Attempt.Status.OPEN:
         raise ValueError("the key is never shown for an open attempt")
-    items = list(
-        AttemptItem.objects.filter(attempt=attempt).select_related("version", "area").order_by("position")
-    )
+    items = list(AttemptItem.objects.filter(attempt=attempt).select_related("version", "area").order_by("position"))
     choices = {
         c.pk: c
         for c in VersionChoice.objects.filter(version_id__in={i.version_id for i in items}).only(

@@ -23,8 +23,6 @@ class StartForm(forms.Form):
         if not blueprint.requires_framework:
             del self.fields["framework"]
         if blueprint.is_drill:
-            self.fields["areas"].choices = [
-                (a.code, f"{'　' if a.parent_id else ''}{a.code} {a.name}") for a in areas
-            ]
+            self.fields["areas"].choices = [(a.code, f"{'　' if a.parent_id else ''}{a.code} {a.name}") for a in areas]
         else:
             del self.fields["areas"], self.fields["count"]

@@ -133,9 +133,7 @@ def attempt_save(request, attempt_id):
         return JsonResponse({"error": _("送信内容が正しくありません。")}, status=400)
     except services.ExamError as exc:
         return JsonResponse({"error": str(exc)}, status=exc.status)
-    return JsonResponse(
-        {"saved": result.saved, "stale": result.stale, "now": int(timezone.now().timestamp() * 1000)}
-    )
+    return JsonResponse({"saved": result.saved, "stale": result.stale, "now": int(timezone.now().timestamp() * 1000)})
 
 
 @login_required

@@ -148,9 +148,7 @@ def test_submit_scores_and_the_result_shows_answers_keys_and_explanations(
     assert client.get(result_url).url == reverse("exams:attempt", args=[attempt.pk])  # open: back to the exam
 
     first = attempt.items.get(position=1)
-    key_position = next(
-        n for n, cid in enumerate(first.choice_order) if first.version.choices.get(pk=cid).is_correct
-    )
+    key_position = next(n for n, cid in enumerate(first.choice_order) if first.version.choices.get(pk=cid).is_correct)
     save(client, attempt, 1, [key_position], 1)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         response = client.post(reverse("exams:attempt_submit", args=[attempt.pk]))
