@@ -1,7 +1,12 @@
 import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.db import connection
 
 from config.celery import app as celery_app
 from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
@@ -64,3 +69,72 @@ def hr_manager(organization):
 @pytest.fixture
 def other_org_hr(other_organization):
     return MembershipFactory(organization=other_organization, role="hr_manager", user__email="hr@beta.example.jp").user
+
+
+# A real `celery worker` process for tests marked real_celery: CI's proof that tasks travel through Redis.
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def database_url_of_this_test_run() -> str:
+    db = connection.settings_dict
+    if db["ENGINE"] == "django.db.backends.postgresql":
+        auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
+        return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    return f"sqlite:///{db['NAME']}"
+
+
+@pytest.fixture
+def celery_worker_process():
+    """A real `celery worker` on its own queue, pointed at this test run's database."""
+    if not settings.REDIS_URL:
+        if services_required():
+            pytest.fail("MOSHI_REQUIRE_SERVICES=1 but REDIS_URL is not set")
+        pytest.skip("no REDIS_URL: the real-broker round trip needs Redis")
+    if connection.vendor == "sqlite" and "memory" in str(connection.settings_dict["NAME"]):
+        pytest.skip("the in-memory SQLite test database cannot be shared with a worker process")
+    queue = f"moshi-test-{uuid.uuid4().hex[:8]}"
+    env = {**os.environ, "DATABASE_URL": database_url_of_this_test_run(), "REDIS_URL": settings.REDIS_URL}
+    worker = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "--pool=solo",
+            "--queues",
+            queue,
+            "--without-gossip",
+            "--without-mingle",
+            "--loglevel=warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    yield queue
+    worker.terminate()
+    try:
+        worker.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+
+
+@pytest.fixture
+def route_to_worker(celery_worker_process):
+    """Send the named tasks to the test worker's own queue, so no other worker on this Redis takes them."""
+    amqp = celery_app.amqp
+    previous = celery_app.conf.task_routes
+
+    def route(*task_names):
+        celery_app.conf.task_routes = {name: {"queue": celery_worker_process} for name in task_names}
+        amqp.flush_routes()
+        amqp.router = amqp.Router()
+
+    yield route
+    celery_app.conf.task_routes = previous
+    amqp.flush_routes()
+    amqp.router = amqp.Router()
