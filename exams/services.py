@@ -1,14 +1,15 @@
 """Writes of the exam: start, autosave, submit, score. Each one a transaction; transitions are
 conditional UPDATEs so two racing requests can never both win."""
 
+import json
 import logging
 import random
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Case, Value, When
 from django.utils import timezone
 
 from questions.models import Question, SyllabusArea, VersionChoice
@@ -168,24 +169,44 @@ def answer_save(*, user, attempt_id: int, position: int, selected: list[int], fl
         raise ExamError("選択が正しくありません。")
     selected = sorted(set(selected))
     now = timezone.now()
-    conditions = Q(
-        attempt_id=attempt_id,
-        attempt__user_id=user.pk,
-        attempt__status=Attempt.Status.OPEN,
-        attempt__deadline__gt=now - GRACE,
-        position=position,
-        client_seq__lt=seq,
-    )
-    if selected:
-        conditions &= Q(choice_count__gt=selected[-1])
-    if len(selected) > 1:
-        conditions &= Q(multiple=True)
-    updated = AttemptItem.objects.filter(conditions).update(
-        selected=selected, flagged=bool(flagged), client_seq=seq, answered_at=now
-    )
-    if updated:
+    if _save_item(user.pk, attempt_id, position, selected, bool(flagged), seq, now):
         return SaveResult(saved=True)
     return _explain_refusal(user=user, attempt_id=attempt_id, position=position, selected=selected, now=now)
+
+
+SAVE_ITEM_SQL = """
+UPDATE exams_attemptitem SET selected = %(selected)s, flagged = %s, client_seq = %s, answered_at = %s
+FROM exams_attempt
+WHERE exams_attemptitem.attempt_id = exams_attempt.id
+  AND exams_attempt.id = %s AND exams_attempt.user_id = %s AND exams_attempt.status = %s AND exams_attempt.deadline > %s
+  AND exams_attemptitem.position = %s AND exams_attemptitem.client_seq < %s AND exams_attemptitem.choice_count > %s
+  AND (exams_attemptitem.multiple OR %s)
+"""
+
+
+def _save_item(user_id, attempt_id, position, selected, flagged, seq, now) -> bool:
+    # The hottest write in Moshi (every click of every candidate), so one hand-written UPDATE … FROM:
+    # the ORM can only express the attempt conditions as a sub-select and spends milliseconds building it.
+    # Runs on PostgreSQL and on SQLite (3.33+).
+    sql = SAVE_ITEM_SQL.replace("%(selected)s", "CAST(%s AS jsonb)" if connection.vendor == "postgresql" else "%s")
+    adapt = connection.ops.adapt_datetimefield_value
+    params = [
+        json.dumps(selected),
+        flagged,
+        seq,
+        adapt(now),
+        attempt_id,
+        user_id,
+        Attempt.Status.OPEN,
+        adapt(now - GRACE),
+        position,
+        seq,
+        selected[-1] if selected else -1,
+        len(selected) <= 1,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount == 1
 
 
 def _explain_refusal(*, user, attempt_id, position, selected, now) -> SaveResult:
@@ -236,31 +257,36 @@ def attempt_score(*, attempt_id: int) -> bool:
         )
         if attempt is None:
             return False
-        items = list(AttemptItem.objects.filter(attempt=attempt).select_related("area"))
-        keys: dict[int, set[int]] = {i.version_id: set() for i in items}
+        items = list(
+            AttemptItem.objects.filter(attempt=attempt).values_list(
+                "pk", "version_id", "area_id", "choice_order", "selected"
+            )
+        )
+        keys: dict[int, set[int]] = {version_id: set() for _, version_id, *_ in items}
         for vid, cid in VersionChoice.objects.filter(version_id__in=keys, is_correct=True).values_list(
             "version_id", "pk"
         ):
             keys[vid].add(cid)
         area_parents = dict(
-            SyllabusArea.objects.filter(pk__in={i.area_id for i in items}).values_list("pk", "parent_id")
+            SyllabusArea.objects.filter(pk__in={area_id for _, _, area_id, *_ in items}).values_list("pk", "parent_id")
         )
         result = score_items(
             [
                 ItemKey(
-                    item_id=i.pk,
-                    area_id=i.area_id,
-                    parent_area_id=area_parents.get(i.area_id),
-                    selected_ids={i.choice_order[p] for p in i.selected if p < len(i.choice_order)},
-                    correct_ids=keys[i.version_id],
+                    item_id=item_id,
+                    area_id=area_id,
+                    parent_area_id=area_parents.get(area_id),
+                    selected_ids={order[p] for p in selected if p < len(order)},
+                    correct_ids=keys[version_id],
                 )
-                for i in items
+                for item_id, version_id, area_id, order, selected in items
             ],
             pass_ratio=attempt.pass_ratio,
         )
         correct_ids = [item_id for item_id, ok in result.item_correct.items() if ok]
-        AttemptItem.objects.filter(attempt=attempt).update(is_correct=False)
-        AttemptItem.objects.filter(pk__in=correct_ids).update(is_correct=True)
+        AttemptItem.objects.filter(attempt=attempt).update(
+            is_correct=Case(When(pk__in=correct_ids, then=Value(True)), default=Value(False))
+        )
         AttemptAreaResult.objects.filter(attempt=attempt).delete()
         AttemptAreaResult.objects.bulk_create(
             AttemptAreaResult(attempt=attempt, area_id=area_id, correct=c, total=t)

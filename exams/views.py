@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from . import selectors, services
 from .forms import StartForm
 from .models import Attempt, Blueprint
+from .presenting import exam_sections_html, navigator_html
 
 
 @login_required
@@ -83,7 +84,13 @@ def attempt_page(request, attempt_id):
         "state": [[i.selected, i.flagged, i.client_seq] for i in items],
         "text": _js_text(),
     }
-    return render(request, "exams/attempt.html", {"attempt": attempt, "items": items, "config": config})
+    context = {
+        "attempt": attempt,
+        "config": config,
+        "sections_html": exam_sections_html(items),
+        "navigator_html": navigator_html(items),
+    }
+    return render(request, "exams/attempt.html", context)
 
 
 def _js_text() -> dict[str, str]:

@@ -13,6 +13,7 @@ from import_export.admin import ImportExportModelAdmin
 
 from .bankfile import ChoiceRow, choice_problems
 from .models import Exam, Question, QuestionVersion, Stimulus, SyllabusArea
+from .presenting import question_html
 from .rendering import render_markdown
 from .resources import QuestionResource
 from .selectors import bank_report
@@ -187,22 +188,22 @@ class QuestionAdmin(ImportExportModelAdmin):
     def preview_view(self, request, pk):
         """The working copy exactly as the exam screen shows it (same template and styles)."""
         question = self._question_for(request, pk)
-        choices = [
-            {"id": c.pk, "html": render_markdown(c.text), "is_correct": c.is_correct} for c in question.choices.all()
-        ]
-        item = {
-            "number": 1,
-            "area": question.area,
-            "kind": question.kind,
-            "stimulus_html": render_markdown(question.stimulus.body) if question.stimulus_id else "",
-            "stem_html": render_markdown(question.stem),
-            "choices": choices,
-        }
+        choices = [{"html": render_markdown(c.text), "is_correct": c.is_correct} for c in question.choices.all()]
+        item_html = question_html(
+            number=1,
+            kind=question.kind,
+            area_name=question.area.name,
+            stimulus_html=render_markdown(question.stimulus.body) if question.stimulus_id else "",
+            stem_html=render_markdown(question.stem),
+            choices_html=[c["html"] for c in choices],
+            disabled=True,
+        )
         context = {
             **self.admin_site.each_context(request),
             "title": _("プレビュー: %(id)s") % {"id": question.external_id},
             "question": question,
-            "item": item,
+            "item_html": item_html,
+            "choices": choices,
             "explanation_html": render_markdown(question.explanation),
             "opts": self.model._meta,
         }
