@@ -210,3 +210,13 @@ def test_query_counts_do_not_grow_with_the_number_of_questions(
         reverse("analytics:attempt_result", args=[large.pk])
     )
     assert page_small <= 8
+
+
+def test_the_exam_page_speaks_english_when_asked(client, candidate, g_blueprint):
+    attempt = attempt_start(user=candidate, blueprint=g_blueprint)
+    client.force_login(candidate)
+    client.cookies["django_language"] = "en"
+    page = client.get(reverse("exams:attempt", args=[attempt.pk])).content.decode()
+    config = json.loads(re.search(r'<script id="exam-config" type="application/json">(.*?)</script>', page).group(1))
+    assert "Mark for review" in page and "Question 1" in page
+    assert config["text"]["saved"] == "Saved" and "{n}" in config["text"]["behind"]
