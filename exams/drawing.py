@@ -10,6 +10,7 @@ class Candidate:
     version_id: int
     area_code: str
     stimulus_id: int | None
+    priority: int = 0  # lower is drawn first (drills: missed before, then unseen, then answered right)
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,7 @@ def draw(candidates: list[Candidate], quotas: list[Quota], rng: random.Random, *
             units.setdefault(key, []).append(c)
         pool = list(units.values())
         rng.shuffle(pool)
+        pool.sort(key=lambda unit: min(c.priority for c in unit))  # stable: random within a priority
         sets = [u for u in pool if len(u) > 1]
         singles = [u for u in pool if len(u) == 1]
         available = sum(len(u) for u in pool)

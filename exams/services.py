@@ -94,7 +94,8 @@ def attempt_start(
             "pk", "published_version_id", "area__code", "stimulus_id", "area_id", "published_version__kind"
         )
     )
-    candidates = [Candidate(qid, vid, code, sid) for qid, vid, code, sid, _, _ in rows]
+    priority = _drill_priority(user=user, question_ids=[r[0] for r in rows]) if blueprint.is_drill else {}
+    candidates = [Candidate(qid, vid, code, sid, priority.get(qid, UNSEEN)) for qid, vid, code, sid, _, _ in rows]
     # Read with the pool, so the items need no further look-ups of areas or kinds.
     area_and_kind = {qid: (area_id, kind) for qid, _, _, _, area_id, kind in rows}
     seed = secrets.randbits(62)
@@ -147,6 +148,24 @@ def attempt_start(
         # A second tab started the same blueprint at the same moment: resume the attempt it created.
         return Attempt.objects.get(user=user, blueprint=blueprint, status=Attempt.Status.OPEN)
     return attempt
+
+
+MISSED, UNSEEN, ANSWERED_RIGHT = 0, 1, 2
+
+
+def _drill_priority(*, user, question_ids: list[int]) -> dict[int, int]:
+    """A drill draws the questions the candidate got wrong the last time they saw them first, then
+    unseen ones, then the ones they got right."""
+    last_result: dict[int, bool] = {}
+    for question_id, correct in (
+        AttemptItem.objects.filter(
+            attempt__user=user, attempt__status=Attempt.Status.SCORED, version__question_id__in=question_ids
+        )
+        .order_by("attempt__scored_at", "pk")
+        .values_list("version__question_id", "is_correct")
+    ):
+        last_result[question_id] = bool(correct)
+    return {qid: ANSWERED_RIGHT if correct else MISSED for qid, correct in last_result.items()}
 
 
 def _drill_quotas(area_codes: list[str], count: int) -> list[Quota]:

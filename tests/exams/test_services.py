@@ -219,3 +219,32 @@ def test_published_edits_never_change_a_past_result(g_blueprint, candidate, djan
     with django_capture_on_commit_callbacks(execute=True):
         attempt_submit(attempt=attempt)
     assert AttemptItem.objects.get(pk=item.pk).is_correct is True
+
+
+def test_a_drill_draws_missed_questions_first_then_unseen_ones(
+    candidate, g_blueprint, django_capture_on_commit_callbacks
+):
+    drill = Blueprint.objects.create(
+        exam=g_blueprint.exam, name="ドリル", slug="drill", minutes=0, question_count=0, is_drill=True
+    )
+    first = attempt_start(user=candidate, blueprint=drill, drill_areas=["G4"], drill_count=3)
+    seen = {i.position: i for i in first.items.select_related("version")}
+    # Right on question 1, wrong on 2 and 3.
+    for position, item in seen.items():
+        key = next(n for n, cid in enumerate(item.choice_order) if item.version.choices.get(pk=cid).is_correct)
+        chosen = key if position == 1 else (key + 1) % 4
+        answer_save(user=candidate, attempt_id=first.pk, position=position, selected=[chosen], flagged=False, seq=1)
+    with django_capture_on_commit_callbacks(execute=True):
+        attempt_submit(attempt=first)
+    missed = {seen[2].version.question_id, seen[3].version.question_id}
+    right = seen[1].version.question_id
+
+    second = attempt_start(user=candidate, blueprint=drill, drill_areas=["G4"], drill_count=5)
+    drawn = list(second.items.values_list("version__question_id", flat=True))
+    assert missed <= set(drawn) and right not in drawn  # 2 missed + 3 unseen of the 6 in G4; the right one waits
+
+    with django_capture_on_commit_callbacks(execute=True):
+        attempt_submit(attempt=second)
+    third = attempt_start(user=candidate, blueprint=drill, drill_areas=["G4"], drill_count=2)
+    # The second attempt was left blank, so all five of its questions now count as missed.
+    assert set(third.items.values_list("version__question_id", flat=True)) <= set(drawn)

@@ -19,6 +19,17 @@ DEFAULTS = [
     ("e-shikaku-full", "e_shikaku", "E資格 本番形式", 120, 100, E_FULL, {"requires_framework": True}),
     ("genai-test", "genai_test", "生成AIテスト形式", 20, 20, GENAI, {}),
     ("g-kentei-drill", "g_kentei", "G検定 分野別ドリル", 0, 0, {}, {"is_drill": True, "seconds_per_question": 36}),
+    # E資格: 120 min for 100 questions; the framework is chosen for a drill too.
+    (
+        "e-shikaku-drill",
+        "e_shikaku",
+        "E資格 分野別ドリル",
+        0,
+        0,
+        {},
+        {"is_drill": True, "seconds_per_question": 72, "requires_framework": True},
+    ),
+    ("genai-drill", "genai_test", "生成AIテスト 分野別ドリル", 0, 0, {}, {"is_drill": True, "seconds_per_question": 60}),
 ]
 
 
