@@ -176,6 +176,7 @@ CELERY_TIMEZONE = "Asia/Tokyo"
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "ops.tasks.record_heartbeat", "schedule": 60.0},
     "sweep-overdue-attempts": {"task": "exams.tasks.sweep_overdue_attempts", "schedule": 60.0},
+    "refresh-statistics": {"task": "analytics.tasks.refresh_statistics", "schedule": 60.0},
 }
 
 # --- Accounts and authentication ---------------------------------------------------------

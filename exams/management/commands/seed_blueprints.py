@@ -29,7 +29,7 @@ DEFAULTS = [
         {},
         {"is_drill": True, "seconds_per_question": 72, "requires_framework": True},
     ),
-    ("genai-drill", "genai_test", "生成AIテスト 分野別ドリル", 0, 0, {}, {"is_drill": True, "seconds_per_question": 60}),
+    ("genai-drill", "genai_test", "生成AIテスト ドリル", 0, 0, {}, {"is_drill": True, "seconds_per_question": 60}),
 ]
 
 
