@@ -14,6 +14,9 @@ class StatsWatermark(models.Model):
     name = models.CharField(max_length=30, unique=True)
     scored_at = models.DateTimeField(null=True, blank=True)
     attempt_id = models.BigIntegerField(default=0)
+    # The newest key correction (regrade) already reflected: a newer one rescored past attempts, so the
+    # aggregates are rebuilt from scratch once.
+    correction_id = models.BigIntegerField(default=0)
 
     def __str__(self) -> str:
         return f"{self.name}: {self.scored_at} #{self.attempt_id}"

@@ -1,24 +1,45 @@
-"""Reads for result pages. Fixed query counts whatever the number of questions."""
+"""Reads for result reports and history. Each runs a fixed number of queries, whatever the number of
+questions or past attempts."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 
 from django.shortcuts import get_object_or_404
 
-from exams.models import Attempt, AttemptAreaResult, AttemptItem
+from exams.models import Attempt, AttemptAreaResult, AttemptItem, Blueprint
 from questions.models import VersionChoice
+
+from .models import AreaNorm, BlueprintNorm, ItemStat
+from .statistics import PassChance, deviation_score, pass_chance
+
+# Standing among examinees is shown only once the cohort is large enough to mean something.
+MIN_COHORT = 30
+# 優先復習: missed questions that at least this share of examinees (with enough responses) got right.
+PRIORITY_FACILITY = 0.8
+PRIORITY_MIN_RESPONSES = 10
+WEAKEST = 3
 
 
 @dataclass
 class AreaRow:
+    area_id: int
     code: str
     name: str
     is_top: bool
+    report_area: str
+    keywords: list[str]
     correct: int
     total: int
+    cohort_rate: float | None = None
+    previous_rate: float | None = None
 
     @property
     def rate(self) -> float:
         return self.correct / self.total if self.total else 0.0
+
+    @property
+    def gap(self) -> float | None:
+        return None if self.cohort_rate is None else self.rate - self.cohort_rate
 
 
 @dataclass
@@ -27,6 +48,7 @@ class ReviewChoice:
     html: str
     is_correct: bool
     chosen: bool
+    share: float | None = None  # of examinees who picked it
 
 
 @dataclass
@@ -40,10 +62,29 @@ class ReviewItem:
     choices: list[ReviewChoice]
     is_correct: bool | None
     flagged: bool
+    answered_at: datetime | None = None
+    facility: float | None = None
 
     @property
     def answered(self) -> bool:
         return any(c.chosen for c in self.choices)
+
+
+@dataclass
+class Standing:
+    examinees: int
+    mean: float
+    deviation: float | None  # 偏差値
+    percentile: float  # share of examinees scoring below (ties count half), in %
+    rank: int
+
+
+@dataclass
+class Pace:
+    seconds_per_question: float
+    worst_lag_seconds: float  # how far behind the even pace the candidate fell at the worst point
+    worst_at: int | None  # the question number answered at that point
+    points: list[tuple[int, float, float]] = field(default_factory=list)  # (k-th answer, elapsed share, pace share)
 
 
 def attempt_for_result(*, user, attempt_id: int) -> Attempt:
@@ -51,38 +92,171 @@ def attempt_for_result(*, user, attempt_id: int) -> Attempt:
     return get_object_or_404(Attempt.objects.select_related("blueprint__exam"), pk=attempt_id, user=user)
 
 
-def area_rows(*, attempt: Attempt) -> list[AreaRow]:
+def previous_attempt(*, attempt: Attempt) -> Attempt | None:
+    return (
+        Attempt.objects.filter(
+            user_id=attempt.user_id,
+            blueprint_id=attempt.blueprint_id,
+            status=Attempt.Status.SCORED,
+            started_at__lt=attempt.started_at,
+        )
+        .order_by("-started_at")
+        .first()
+    )
+
+
+def area_rows(*, attempt: Attempt, previous: Attempt | None = None) -> list[AreaRow]:
+    """The attempt's per-area results with the cohort's rate and the previous attempt's: three queries."""
+    cohort = {n.area_id: n.rate for n in AreaNorm.objects.filter(blueprint_id=attempt.blueprint_id)}
+    before = {}
+    if previous:
+        before = {
+            r.area_id: r.correct / r.total
+            for r in AttemptAreaResult.objects.filter(attempt=previous).only("area_id", "correct", "total")
+            if r.total
+        }
     rows = (
         AttemptAreaResult.objects.filter(attempt=attempt).select_related("area").order_by("area__order", "area__code")
     )
-    return [AreaRow(r.area.code, r.area.name, r.area.parent_id is None, r.correct, r.total) for r in rows]
+    return [
+        AreaRow(
+            r.area_id,
+            r.area.code,
+            r.area.name,
+            r.area.parent_id is None,
+            r.area.report_area,
+            r.area.keywords,
+            r.correct,
+            r.total,
+            cohort.get(r.area_id),
+            before.get(r.area_id),
+        )
+        for r in rows
+    ]
+
+
+def report_area_rollup(rows: list[AreaRow]) -> list[tuple[str, int, int]]:
+    """E資格: the top-level results summed into JDLA's reported areas (応用数学, 機械学習, 深層学習, 開発環境)."""
+    rollup: dict[str, list[int]] = {}
+    for row in rows:
+        if row.is_top and row.report_area:
+            rollup.setdefault(row.report_area, [0, 0])
+            rollup[row.report_area][0] += row.correct
+            rollup[row.report_area][1] += row.total
+    return [(name, c, t) for name, (c, t) in rollup.items()]
+
+
+def weakest_areas(rows: list[AreaRow], limit: int = WEAKEST) -> list[AreaRow]:
+    """Leaf areas furthest below the cohort (or, before there is a cohort, with the lowest rate)."""
+    leaves = [r for r in rows if not r.is_top and r.total]
+    leaves.sort(key=lambda r: (r.gap if r.gap is not None else r.rate - 1, r.rate))
+    return [r for r in leaves[:limit] if r.rate < 1]
+
+
+def standing(*, attempt: Attempt) -> Standing | None:
+    norm = BlueprintNorm.objects.filter(blueprint_id=attempt.blueprint_id).first()
+    if attempt.blueprint.is_drill or norm is None or norm.count < MIN_COHORT:
+        return None
+    counts = {int(k): v for k, v in norm.correct_counts.items()}
+    below = sum(n for c, n in counts.items() if c < attempt.correct_count)
+    above = sum(n for c, n in counts.items() if c > attempt.correct_count)
+    equal = counts.get(attempt.correct_count, 0)
+    sd = (norm.m2 / norm.count) ** 0.5
+    return Standing(
+        examinees=norm.count,
+        mean=norm.mean,
+        deviation=deviation_score(attempt.score, norm.mean, sd),
+        percentile=(below + 0.5 * equal) / norm.count * 100,
+        rank=above + 1,
+    )
+
+
+def chance_to_pass(*, attempt: Attempt) -> PassChance:
+    """From this attempt alone: what a fresh form of the same size would likely give (see the page's note)."""
+    return pass_chance(attempt.correct_count, attempt.question_count, attempt.pass_ratio, attempt.question_count)
 
 
 def review_items(*, attempt: Attempt) -> list[ReviewItem]:
-    """Every question with the candidate's answer, the key and the explanation: only after submit."""
+    """Every question with the candidate's answer, the key, the explanation and the share of examinees
+    choosing each option: only after submit. Three queries."""
     if attempt.status == Attempt.Status.OPEN:
         raise ValueError("the key is never shown for an open attempt")
     items = list(AttemptItem.objects.filter(attempt=attempt).select_related("version", "area").order_by("position"))
+    versions = {i.version_id for i in items}
     choices = {
-        c.pk: c
-        for c in VersionChoice.objects.filter(version_id__in={i.version_id for i in items}).only(
-            "pk", "text_html", "is_correct"
-        )
+        c.pk: c for c in VersionChoice.objects.filter(version_id__in=versions).only("pk", "text_html", "is_correct")
     }
-    return [
-        ReviewItem(
-            number=i.position,
-            area_name=i.area.name,
-            kind=i.version.kind,
-            stimulus_html=i.version.stimulus_html,
-            stem_html=i.version.stem_html,
-            explanation_html=i.version.explanation_html,
-            choices=[
-                ReviewChoice(n + 1, choices[cid].text_html, choices[cid].is_correct, n in i.selected)
-                for n, cid in enumerate(i.choice_order)
-            ],
-            is_correct=i.is_correct,
-            flagged=i.flagged,
+    stats = {s.version_id: s for s in ItemStat.objects.filter(version_id__in=versions)}
+    review = []
+    for i in items:
+        stat = stats.get(i.version_id)
+        review.append(
+            ReviewItem(
+                number=i.position,
+                area_name=i.area.name,
+                kind=i.version.kind,
+                stimulus_html=i.version.stimulus_html,
+                stem_html=i.version.stem_html,
+                explanation_html=i.version.explanation_html,
+                choices=[
+                    ReviewChoice(
+                        n + 1,
+                        choices[cid].text_html,
+                        choices[cid].is_correct,
+                        n in i.selected,
+                        stat.share_of(cid) if stat else None,
+                    )
+                    for n, cid in enumerate(i.choice_order)
+                ],
+                is_correct=i.is_correct,
+                flagged=i.flagged,
+                answered_at=i.answered_at,
+                facility=stat.facility if stat and stat.responses >= PRIORITY_MIN_RESPONSES else None,
+            )
         )
-        for i in items
-    ]
+    return review
+
+
+def priority_review(items: list[ReviewItem]) -> list[ReviewItem]:
+    """優先復習: missed questions most examinees get right: the cheapest points to win back."""
+    return [i for i in items if not i.is_correct and i.facility is not None and i.facility >= PRIORITY_FACILITY]
+
+
+def pace(*, attempt: Attempt, items: list[ReviewItem]) -> Pace | None:
+    """Time per question from autosave timestamps, against an even pace over the whole time."""
+    answered = sorted((i for i in items if i.answered and i.answered_at), key=lambda i: i.answered_at)
+    if not answered:
+        return None
+    total_seconds = (attempt.deadline - attempt.started_at).total_seconds()
+    per_question = total_seconds / attempt.question_count
+    worst_lag, worst_at, points = 0.0, None, []
+    for k, item in enumerate(answered, start=1):
+        elapsed = (item.answered_at - attempt.started_at).total_seconds()
+        lag = elapsed - k * per_question
+        if lag > worst_lag:
+            worst_lag, worst_at = lag, item.number
+        points.append((k, min(elapsed / total_seconds, 1.0), min(k * per_question / total_seconds, 1.0)))
+    return Pace(per_question, worst_lag, worst_at, points)
+
+
+def history(*, user, blueprint_slug: str | None = None, limit: int = 20):
+    """The candidate's scored attempts (newest first), the blueprint to chart, and its last attempts'
+    per-area rates, in three queries."""
+    attempts = list(
+        Attempt.objects.filter(user=user, status=Attempt.Status.SCORED)
+        .select_related("blueprint")
+        .order_by("-started_at")[:200]
+    )
+    blueprints: dict[str, Blueprint] = {}
+    for a in attempts:
+        blueprints.setdefault(a.blueprint.slug, a.blueprint)
+    chosen = blueprints.get(blueprint_slug) or (attempts[0].blueprint if attempts else None)
+    trend = [a for a in attempts if chosen and a.blueprint_id == chosen.pk][:limit][::-1]  # oldest first
+    area_trend: dict[str, dict[int, float]] = {}
+    for r in (
+        AttemptAreaResult.objects.filter(attempt__in=[a.pk for a in trend], area__parent=None)
+        .select_related("area")
+        .order_by("area__order")
+    ):
+        area_trend.setdefault(r.area.name, {})[r.attempt_id] = r.correct / r.total if r.total else 0.0
+    return attempts, list(blueprints.values()), chosen, trend, area_trend

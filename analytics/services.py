@@ -9,7 +9,7 @@ from django.db import transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 
-from exams.models import Attempt, AttemptAreaResult, AttemptItem
+from exams.models import Attempt, AttemptAreaResult, AttemptItem, Blueprint, KeyCorrection
 
 from .models import AreaNorm, BlueprintNorm, ItemStat, StatsWatermark
 from .statistics import ItemAccumulator, RunningMoments, suspect_flags
@@ -43,6 +43,13 @@ def stats_refresh(*, now=None, batch_size: int = BATCH_SIZE) -> int:
 
 
 def stats_refresh_all(*, now=None, batch_size: int = BATCH_SIZE) -> int:
+    """Everything new; after a regrade, a rebuild (regrades are rare and change past results)."""
+    latest_correction = KeyCorrection.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    seen = StatsWatermark.objects.filter(name="scored").values_list("correction_id", flat=True).first() or 0
+    if latest_correction > seen:
+        read = stats_rebuild(now=now)
+        StatsWatermark.objects.filter(name="scored").update(correction_id=latest_correction)
+        return read
     total = 0
     while read := stats_refresh(now=now, batch_size=batch_size):
         total += read
@@ -52,16 +59,18 @@ def stats_refresh_all(*, now=None, batch_size: int = BATCH_SIZE) -> int:
 def stats_rebuild(*, now=None) -> int:
     """Start again from nothing (after a regrade changed past results); returns attempts read."""
     with transaction.atomic():
-        for model in (BlueprintNorm, AreaNorm, ItemStat, StatsWatermark):
+        for model in (BlueprintNorm, AreaNorm, ItemStat):
             model.objects.all().delete()
-    return stats_refresh_all(now=now)
+        StatsWatermark.objects.filter(name="scored").update(scored_at=None, attempt_id=0)
+    total = 0
+    while read := stats_refresh(now=now):
+        total += read
+    return total
 
 
 def _fold(attempts) -> None:
     # Drills are excluded: their forms are chosen by the candidate, so neither their scores nor their
     # items are comparable with a full form's.
-    from exams.models import Blueprint
-
     drills = set(Blueprint.objects.filter(is_drill=True).values_list("pk", flat=True))
     attempts = [a for a in attempts if a[1] not in drills]
     if attempts:

@@ -1,9 +1,10 @@
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 
-from exams.models import Attempt
+from exams.models import Attempt, Blueprint
 
-from . import selectors
+from . import charts, selectors
 
 
 @login_required
@@ -13,8 +14,71 @@ def attempt_result(request, attempt_id):
         return redirect("exams:attempt", attempt_id=attempt.pk)
     context = {"attempt": attempt}
     if attempt.status == Attempt.Status.SCORED:
+        previous = selectors.previous_attempt(attempt=attempt)
+        areas = selectors.area_rows(attempt=attempt, previous=previous)
+        items = selectors.review_items(attempt=attempt)
+        pace = selectors.pace(attempt=attempt, items=items)
+        tops = [a for a in areas if a.is_top]
         context |= {
-            "areas": selectors.area_rows(attempt=attempt),
-            "items": selectors.review_items(attempt=attempt),
+            "previous": previous,
+            "areas": areas,
+            "rollup": selectors.report_area_rollup(areas) if attempt.blueprint.exam.code == "e_shikaku" else [],
+            "standing": selectors.standing(attempt=attempt),
+            "min_cohort": selectors.MIN_COHORT,
+            "chance": selectors.chance_to_pass(attempt=attempt),
+            "weakest": selectors.weakest_areas(areas),
+            "drill": Blueprint.objects.filter(exam_id=attempt.blueprint.exam_id, is_drill=True, is_active=True).first(),
+            "items": items,
+            "priority": selectors.priority_review(items),
+            "pace": pace,
+            "radar": charts.radar_chart(
+                [a.name for a in tops],
+                [(_("今回"), [a.rate for a in tops])]
+                + ([(_("前回"), [a.previous_rate for a in tops])] if previous else [])
+                + [(_("受験者平均"), [a.cohort_rate for a in tops])],
+                title=_("分野別の正答率"),
+            ),
+            "pace_chart": _pace_chart(pace),
         }
     return render(request, "analytics/attempt_result.html", context)
+
+
+def _pace_chart(pace):
+    if pace is None:
+        return ""
+    step = max(1, len(pace.points) // 20)
+    points = pace.points[::step]
+    return charts.line_chart(
+        [str(k) for k, _, _ in points],
+        [(_("あなた"), [e for _, e, _ in points]), (_("均等ペース"), [p for _, _, p in points])],
+        title=_("解答数と経過時間（制限時間に対する割合）"),
+    )
+
+
+@login_required
+def history(request):
+    attempts, blueprints, chosen, trend, area_trend = selectors.history(
+        user=request.user, blueprint_slug=request.GET.get("blueprint")
+    )
+    chart = ""
+    if trend:
+        chart = charts.line_chart(
+            [a.started_at.strftime("%m/%d") for a in trend],
+            [(_("得点"), [a.score for a in trend])],
+            title=_("得点の推移"),
+            reference=trend[-1].pass_ratio,
+            reference_label=_("合格ライン（目安）"),
+        )
+    area_rows = [(name, [rates.get(a.pk) for a in trend]) for name, rates in area_trend.items()]
+    return render(
+        request,
+        "analytics/history.html",
+        {
+            "attempts": attempts,
+            "blueprints": blueprints,
+            "chosen": chosen,
+            "trend": trend,
+            "chart": chart,
+            "area_rows": area_rows,
+        },
+    )

@@ -161,3 +161,27 @@ class AttemptAreaResult(models.Model):
 
     def __str__(self) -> str:
         return f"{self.attempt_id} {self.area_id}: {self.correct}/{self.total}"
+
+
+class KeyCorrection(models.Model):
+    """Audit record of a regrade: a published version's key was wrong; who corrected it, from what to what,
+    and how many scored attempts changed as a result."""
+
+    version = models.ForeignKey(QuestionVersion, on_delete=models.PROTECT, related_name="+", verbose_name=_("版"))
+    old_key = models.JSONField(_("訂正前の正解（選択肢ID）"))
+    new_key = models.JSONField(_("訂正後の正解（選択肢ID）"))
+    reason = models.TextField(_("理由"))
+    corrected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("訂正者")
+    )
+    created_at = models.DateTimeField(_("日時"), auto_now_add=True)
+    attempts_rescored = models.PositiveIntegerField(_("再採点した受験"), default=0)
+    attempts_changed = models.PositiveIntegerField(_("得点が変わった受験"), default=0)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("正解の訂正（再採点）")
+        verbose_name_plural = _("正解の訂正（再採点）")
+
+    def __str__(self) -> str:
+        return f"{self.version} {self.old_key} → {self.new_key}"

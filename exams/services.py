@@ -8,16 +8,19 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Case, Value, When
 from django.utils import timezone
 
-from questions.models import Question, SyllabusArea, VersionChoice
+from questions.models import Question, QuestionVersion, SyllabusArea, VersionChoice
 from questions.selectors import published_questions
+from questions.services import version_key_correct
 
 from .drawing import Candidate, Quota, ShortBank, draw
-from .models import Attempt, AttemptAreaResult, AttemptItem, Blueprint
-from .scoring import ItemKey, score_items
+from .models import Attempt, AttemptAreaResult, AttemptItem, Blueprint, KeyCorrection
+from .scoring import ItemKey, ScoreResult, score_items
 
 logger = logging.getLogger(__name__)
 
@@ -271,54 +274,131 @@ def attempt_score(*, attempt_id: int) -> bool:
         attempt = (
             Attempt.objects.select_for_update(of=("self",))
             .filter(pk=attempt_id, status=Attempt.Status.SUBMITTED)
-            .select_related("blueprint")
             .first()
         )
         if attempt is None:
             return False
-        items = list(
-            AttemptItem.objects.filter(attempt=attempt).values_list(
-                "pk", "version_id", "area_id", "choice_order", "selected"
+        _write_result(attempt, _compute_result(attempt), scored_at=timezone.now())
+    return True
+
+
+def _compute_result(attempt: Attempt, key_override: dict[int, set[int]] | None = None) -> ScoreResult:
+    """The attempt's result against the keys of the versions shown (or corrected keys, for a regrade)."""
+    items = list(
+        AttemptItem.objects.filter(attempt=attempt).values_list(
+            "pk", "version_id", "area_id", "choice_order", "selected"
+        )
+    )
+    keys: dict[int, set[int]] = {version_id: set() for _, version_id, *_ in items}
+    for vid, cid in VersionChoice.objects.filter(version_id__in=keys, is_correct=True).values_list("version_id", "pk"):
+        keys[vid].add(cid)
+    keys |= key_override or {}
+    area_parents = dict(
+        SyllabusArea.objects.filter(pk__in={area_id for _, _, area_id, *_ in items}).values_list("pk", "parent_id")
+    )
+    return score_items(
+        [
+            ItemKey(
+                item_id=item_id,
+                area_id=area_id,
+                parent_area_id=area_parents.get(area_id),
+                selected_ids={order[p] for p in selected if p < len(order)},
+                correct_ids=keys[version_id],
+            )
+            for item_id, version_id, area_id, order, selected in items
+        ],
+        pass_ratio=attempt.pass_ratio,
+    )
+
+
+def _write_result(attempt: Attempt, result: ScoreResult, *, scored_at) -> None:
+    correct_ids = [item_id for item_id, ok in result.item_correct.items() if ok]
+    AttemptItem.objects.filter(attempt=attempt).update(
+        is_correct=Case(When(pk__in=correct_ids, then=Value(True)), default=Value(False))
+    )
+    AttemptAreaResult.objects.filter(attempt=attempt).delete()
+    AttemptAreaResult.objects.bulk_create(
+        AttemptAreaResult(attempt=attempt, area_id=area_id, correct=c, total=t)
+        for area_id, (c, t) in result.by_area.items()
+    )
+    Attempt.objects.filter(pk=attempt.pk).update(
+        status=Attempt.Status.SCORED,
+        scored_at=scored_at,
+        correct_count=result.correct,
+        score=result.score,
+        passed=result.passed,
+    )
+
+
+@dataclass(frozen=True)
+class RegradeChange:
+    attempt_id: int
+    user: str
+    old_correct: int
+    new_correct: int
+    total: int
+    old_passed: bool
+    new_passed: bool
+
+
+def regrade_preview(*, version: QuestionVersion, new_key: set[int]) -> list[RegradeChange]:
+    """Dry run: every scored attempt that showed this version, and its score under the corrected key.
+    Writes nothing."""
+    changes = []
+    for attempt in _attempts_showing(version):
+        result = _compute_result(attempt, {version.pk: set(new_key)})
+        changes.append(
+            RegradeChange(
+                attempt.pk,
+                str(attempt.user),
+                attempt.correct_count,
+                result.correct,
+                result.total,
+                bool(attempt.passed),
+                result.passed,
             )
         )
-        keys: dict[int, set[int]] = {version_id: set() for _, version_id, *_ in items}
-        for vid, cid in VersionChoice.objects.filter(version_id__in=keys, is_correct=True).values_list(
-            "version_id", "pk"
-        ):
-            keys[vid].add(cid)
-        area_parents = dict(
-            SyllabusArea.objects.filter(pk__in={area_id for _, _, area_id, *_ in items}).values_list("pk", "parent_id")
+    return changes
+
+
+def regrade_apply(*, version: QuestionVersion, new_key: set[int], by, reason: str) -> KeyCorrection:
+    """Correct the version's key, rescore every scored attempt that showed it through the same scoring
+    as the first time (keeping scored_at, so reports do not count them twice), and keep an audit record.
+    Refuses a key equal to the current one, so applying the same correction twice changes nothing."""
+    if by is None:
+        raise NotAllowed("正解の訂正にはレビュー担当者のログインが必要です。")
+    if not reason.strip():
+        raise ExamError("訂正の理由を入力してください。")
+    with transaction.atomic():
+        QuestionVersion.objects.select_for_update().filter(pk=version.pk).first()
+        try:
+            old_key = version_key_correct(version=version, correct_choice_ids=set(new_key), user=by)
+        except DjangoValidationError as exc:
+            raise ExamError(" ".join(exc.messages)) from exc
+        except PermissionDenied as exc:
+            raise NotAllowed(str(exc)) from exc
+        attempts = list(_attempts_showing(version, lock=True))
+        changed = 0
+        for attempt in attempts:
+            result = _compute_result(attempt)
+            changed += result.correct != attempt.correct_count
+            _write_result(attempt, result, scored_at=attempt.scored_at)
+        return KeyCorrection.objects.create(
+            version=version,
+            old_key=sorted(old_key),
+            new_key=sorted(new_key),
+            reason=reason,
+            corrected_by=by,
+            attempts_rescored=len(attempts),
+            attempts_changed=changed,
         )
-        result = score_items(
-            [
-                ItemKey(
-                    item_id=item_id,
-                    area_id=area_id,
-                    parent_area_id=area_parents.get(area_id),
-                    selected_ids={order[p] for p in selected if p < len(order)},
-                    correct_ids=keys[version_id],
-                )
-                for item_id, version_id, area_id, order, selected in items
-            ],
-            pass_ratio=attempt.pass_ratio,
-        )
-        correct_ids = [item_id for item_id, ok in result.item_correct.items() if ok]
-        AttemptItem.objects.filter(attempt=attempt).update(
-            is_correct=Case(When(pk__in=correct_ids, then=Value(True)), default=Value(False))
-        )
-        AttemptAreaResult.objects.filter(attempt=attempt).delete()
-        AttemptAreaResult.objects.bulk_create(
-            AttemptAreaResult(attempt=attempt, area_id=area_id, correct=c, total=t)
-            for area_id, (c, t) in result.by_area.items()
-        )
-        Attempt.objects.filter(pk=attempt.pk).update(
-            status=Attempt.Status.SCORED,
-            scored_at=timezone.now(),
-            correct_count=result.correct,
-            score=result.score,
-            passed=result.passed,
-        )
-    return True
+
+
+def _attempts_showing(version: QuestionVersion, *, lock: bool = False):
+    attempts = Attempt.objects.filter(status=Attempt.Status.SCORED, items__version=version).distinct()
+    if lock:
+        attempts = Attempt.objects.select_for_update(of=("self",)).filter(pk__in=attempts.values("pk"))
+    return attempts.select_related("user").order_by("pk")
 
 
 def sweep_overdue_attempts(*, now=None, batch_size: int = 500) -> tuple[int, int]:

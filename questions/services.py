@@ -6,7 +6,7 @@ from pathlib import Path
 
 import yaml
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Max
 from django.utils import timezone
 
@@ -255,3 +255,26 @@ def bank_import(*, bank: Bank, user=None) -> ImportResult:
         elif changed:
             Question.objects.filter(pk=question.pk).update(status=Question.Status.DRAFT)
     return result
+
+
+def version_key_correct(*, version: QuestionVersion, correct_choice_ids: set[int], user=None) -> list[int]:
+    """The one exception to a published version's immutability: its key turned out wrong. Only a reviewer
+    may do it, only through exams' regrade (which rescores every attempt and keeps an audit record).
+    The working copy's choices get the same key, so the next version keeps the fix. Returns the old key."""
+    _require_publisher(user)
+    choices = list(VersionChoice.objects.filter(version=version).order_by("order"))
+    ids = {c.pk for c in choices}
+    if not correct_choice_ids or not correct_choice_ids <= ids:
+        raise ValidationError("正解はこの版の選択肢から1つ以上選んでください。")
+    if version.kind == Question.Kind.SINGLE and len(correct_choice_ids) != 1:
+        raise ValidationError("単一選択の問題の正解は1つです。")
+    old_key = [c.pk for c in choices if c.is_correct]
+    if set(old_key) == correct_choice_ids:
+        raise ValidationError("選んだ正解は現在の正解と同じです。")
+    # Bypass ImmutableQuerySet.update deliberately (see the docstring).
+    for choice in choices:
+        models.QuerySet.update(VersionChoice.objects.filter(pk=choice.pk), is_correct=choice.pk in correct_choice_ids)
+        Choice.objects.filter(question_id=version.question_id, order=choice.order, text=choice.text).update(
+            is_correct=choice.pk in correct_choice_ids
+        )
+    return old_key
