@@ -181,36 +181,52 @@ def review_items(*, attempt: Attempt) -> list[ReviewItem]:
     choosing each option: only after submit. Three queries."""
     if attempt.status == Attempt.Status.OPEN:
         raise ValueError("the key is never shown for an open attempt")
-    items = list(AttemptItem.objects.filter(attempt=attempt).select_related("version", "area").order_by("position"))
-    versions = {i.version_id for i in items}
+    rows = list(
+        AttemptItem.objects.filter(attempt=attempt)
+        .order_by("position")
+        .values_list(
+            "position",
+            "version_id",
+            "area__name",
+            "version__kind",
+            "version__stimulus_html",
+            "version__stem_html",
+            "version__explanation_html",
+            "choice_order",
+            "selected",
+            "is_correct",
+            "flagged",
+            "answered_at",
+        )
+    )
+    versions = {row[1] for row in rows}
     choices = {
-        c.pk: c for c in VersionChoice.objects.filter(version_id__in=versions).only("pk", "text_html", "is_correct")
+        pk: (html, correct)
+        for pk, html, correct in VersionChoice.objects.filter(version_id__in=versions).values_list(
+            "pk", "text_html", "is_correct"
+        )
     }
     stats = {s.version_id: s for s in ItemStat.objects.filter(version_id__in=versions)}
     review = []
-    for i in items:
-        stat = stats.get(i.version_id)
+    for number, vid, area, kind, stimulus, stem, explanation, order, selected, correct, flagged, at in rows:
+        stat = stats.get(vid)
         review.append(
             ReviewItem(
-                number=i.position,
-                area_name=i.area.name,
-                kind=i.version.kind,
-                stimulus_html=i.version.stimulus_html,
-                stem_html=i.version.stem_html,
-                explanation_html=i.version.explanation_html,
+                number=number,
+                area_name=area,
+                kind=kind,
+                stimulus_html=stimulus,
+                stem_html=stem,
+                explanation_html=explanation,
                 choices=[
                     ReviewChoice(
-                        n + 1,
-                        choices[cid].text_html,
-                        choices[cid].is_correct,
-                        n in i.selected,
-                        stat.share_of(cid) if stat else None,
+                        n + 1, choices[cid][0], choices[cid][1], n in selected, stat.share_of(cid) if stat else None
                     )
-                    for n, cid in enumerate(i.choice_order)
+                    for n, cid in enumerate(order)
                 ],
-                is_correct=i.is_correct,
-                flagged=i.flagged,
-                answered_at=i.answered_at,
+                is_correct=correct,
+                flagged=flagged,
+                answered_at=at,
                 facility=stat.facility if stat and stat.responses >= PRIORITY_MIN_RESPONSES else None,
             )
         )

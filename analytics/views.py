@@ -5,6 +5,7 @@ from django.utils.translation import gettext as _
 from exams.models import Attempt, Blueprint
 
 from . import charts, selectors
+from .presenting import review_html
 
 
 @login_required
@@ -28,7 +29,7 @@ def attempt_result(request, attempt_id):
             "chance": selectors.chance_to_pass(attempt=attempt),
             "weakest": selectors.weakest_areas(areas),
             "drill": Blueprint.objects.filter(exam_id=attempt.blueprint.exam_id, is_drill=True, is_active=True).first(),
-            "items": items,
+            "review_html": review_html(items),
             "priority": selectors.priority_review(items),
             "pace": pace,
             "radar": charts.radar_chart(
