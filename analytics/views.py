@@ -1,5 +1,6 @@
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 
 from exams.models import Attempt, Blueprint
@@ -64,7 +65,7 @@ def history(request):
     chart = ""
     if trend:
         chart = charts.line_chart(
-            [a.started_at.strftime("%m/%d") for a in trend],
+            [f"{localtime(a.started_at):%m/%d}" for a in trend],
             [(_("得点"), [a.score for a in trend])],
             title=_("得点の推移"),
             reference=trend[-1].pass_ratio,

@@ -95,3 +95,24 @@ def test_nobody_else_sees_a_report_or_another_history(client, candidate, other_c
     client.force_login(other_candidate)
     assert client.get(reverse("analytics:attempt_result", args=[attempt.pk])).status_code == 404
     assert "cohort" not in client.get(reverse("analytics:history")).content.decode()
+
+
+def test_the_report_speaks_english_when_asked(client, candidate, cohort_blueprint):
+    attempt = take(cohort_blueprint, user=candidate, right=3, rng=random.Random(1))
+    client.force_login(candidate)
+    client.cookies["django_language"] = "en"
+    page = client.get(reverse("analytics:attempt_result", args=[attempt.pk])).content.decode()
+    assert "Review first" in page and "most examinees (80% or more)" in page
+    assert "Estimated ability (correct rate):" in page and "(80% range)" in page
+
+
+def test_e_shikaku_results_roll_up_to_jdla_reported_areas():
+    from analytics.selectors import AreaRow, report_area_rollup
+
+    rows = [
+        AreaRow(1, "E1", "応用数学", True, "応用数学", [], 3, 5),
+        AreaRow(2, "E1.1", "確率", False, "応用数学", [], 3, 5),
+        AreaRow(3, "E3", "深層学習 day1", True, "深層学習", [], 4, 10),
+        AreaRow(4, "E4", "深層学習 day2", True, "深層学習", [], 6, 10),
+    ]
+    assert report_area_rollup(rows) == [("応用数学", 3, 5), ("深層学習", 10, 20)]  # leaves not counted twice
