@@ -82,5 +82,6 @@ def history(request):
             "trend": trend,
             "chart": chart,
             "area_rows": area_rows,
+            "drill": chosen and Blueprint.objects.filter(exam_id=chosen.exam_id, is_drill=True, is_active=True).first(),
         },
     )

@@ -73,8 +73,12 @@ def test_result_and_history_queries_do_not_grow_with_past_attempts(client, candi
         latest = take(cohort_blueprint, user=candidate, right=rng.randint(0, 6), rng=rng)
     assert queries(client, reverse("analytics:attempt_result", args=[latest.pk])) == result_one
     assert queries(client, reverse("analytics:history")) == history_one
+    Blueprint.objects.create(
+        exam=cohort_blueprint.exam, name="ドリル", slug="g-drill", minutes=0, question_count=0, is_drill=True
+    )
     page = client.get(reverse("analytics:history")).content.decode()
     assert page.count('href="/results/') == 30 and "<svg" in page
+    assert 'href="/exams/g-drill/"' in page
 
 
 def test_result_queries_do_not_grow_with_the_number_of_questions(client, candidate, cohort_blueprint):
