@@ -153,9 +153,24 @@ def weakest_areas(rows: list[AreaRow], limit: int = WEAKEST) -> list[AreaRow]:
     return [r for r in leaves[:limit] if r.rate < 1]
 
 
-def standing(*, attempt: Attempt) -> Standing | None:
+def cohort_norm(*, attempt: Attempt) -> BlueprintNorm | None:
+    """The blueprint's score distribution, once the cohort is large enough to compare with."""
     norm = BlueprintNorm.objects.filter(blueprint_id=attempt.blueprint_id).first()
     if attempt.blueprint.is_drill or norm is None or norm.count < MIN_COHORT:
+        return None
+    return norm
+
+
+def score_bands(norm: BlueprintNorm, question_count: int, bands: int = 10) -> list[int]:
+    """Attempts per score band (0–10%, 10–20%, …; a perfect score falls in the last band)."""
+    counts = [0] * bands
+    for correct, n in norm.correct_counts.items():
+        counts[min(int(int(correct) / question_count * bands), bands - 1)] += n
+    return counts
+
+
+def standing(*, attempt: Attempt, norm: BlueprintNorm | None) -> Standing | None:
+    if norm is None:
         return None
     counts = {int(k): v for k, v in norm.correct_counts.items()}
     below = sum(n for c, n in counts.items() if c < attempt.correct_count)

@@ -21,11 +21,20 @@ def attempt_result(request, attempt_id):
         items = selectors.review_items(attempt=attempt)
         pace = selectors.pace(attempt=attempt, items=items)
         tops = [a for a in areas if a.is_top]
+        norm = selectors.cohort_norm(attempt=attempt)
         context |= {
             "previous": previous,
             "areas": areas,
             "rollup": selectors.report_area_rollup(areas) if attempt.blueprint.exam.code == "e_shikaku" else [],
-            "standing": selectors.standing(attempt=attempt),
+            "standing": selectors.standing(attempt=attempt, norm=norm),
+            "distribution": norm
+            and charts.histogram(
+                selectors.score_bands(norm, attempt.question_count),
+                bin_edges=[i / 10 for i in range(11)],
+                marker=attempt.score,
+                marker_label=_("あなた"),
+                title=_("受験者の得点分布"),
+            ),
             "min_cohort": selectors.MIN_COHORT,
             "chance": selectors.chance_to_pass(attempt=attempt),
             "weakest": selectors.weakest_areas(areas),

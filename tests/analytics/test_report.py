@@ -38,6 +38,15 @@ def test_standing_appears_once_the_cohort_is_large_enough(client, candidate, coh
     # 3 right = the mean: 偏差値 50.0; 10 below and 20 equal → (10 + 10)/40 = 50%; 10 above → rank 11.
     assert '<span class="kpi-value">50.0</span>' in page
     assert "上位から 11 位 / 40 人（下に 50%）" in page
+    assert "受験者の得点分布" in page
+
+
+def test_score_bands_put_each_correct_count_in_its_tenth():
+    from analytics.selectors import score_bands
+
+    norm = BlueprintNorm(count=6, correct_counts={"0": 1, "19": 2, "20": 1, "199": 1, "200": 1})
+    # of 200: 0 and 19 → 0–10%; 20 → 10–20%; 199 and 200 (perfect) → the last band
+    assert score_bands(norm, 200) == [3, 1, 0, 0, 0, 0, 0, 0, 0, 2]
 
 
 def test_report_lists_priority_review_shares_and_a_drill_on_the_weakest_areas(client, candidate, cohort_blueprint):
