@@ -182,6 +182,7 @@ def _drill_quotas(area_codes: list[str], count: int) -> list[Quota]:
 class SaveResult:
     saved: bool
     stale: bool = False
+    seq: int = 0  # when stale: the newer sequence number the server already has
 
 
 def answer_save(*, user, attempt_id: int, position: int, selected: list[int], flagged: bool, seq: int) -> SaveResult:
@@ -197,7 +198,8 @@ def answer_save(*, user, attempt_id: int, position: int, selected: list[int], fl
 
 
 SAVE_ITEM_SQL = """
-UPDATE exams_attemptitem SET selected = %(selected)s, flagged = %s, client_seq = %s, answered_at = %s
+UPDATE exams_attemptitem SET selected = %(selected)s, flagged = %s, client_seq = %s,
+  answered_at = CASE WHEN exams_attemptitem.selected = %(selected)s THEN exams_attemptitem.answered_at ELSE %s END
 FROM exams_attempt
 WHERE exams_attemptitem.attempt_id = exams_attempt.id
   AND exams_attempt.id = %s AND exams_attempt.user_id = %s AND exams_attempt.status = %s AND exams_attempt.deadline > %s
@@ -212,10 +214,12 @@ def _save_item(user_id, attempt_id, position, selected, flagged, seq, now) -> bo
     # Runs on PostgreSQL and on SQLite (3.33+).
     sql = SAVE_ITEM_SQL.replace("%(selected)s", "CAST(%s AS jsonb)" if connection.vendor == "postgresql" else "%s")
     adapt = connection.ops.adapt_datetimefield_value
+    # answered_at moves only when the answer changes (not on a flag), so reports can time the answers.
     params = [
         json.dumps(selected),
         flagged,
         seq,
+        json.dumps(selected),
         adapt(now),
         attempt_id,
         user_id,
@@ -244,7 +248,8 @@ def _explain_refusal(*, user, attempt_id, position, selected, now) -> SaveResult
         raise AttemptClosed("試験時間が終了したため、この解答は保存されませんでした。")
     if selected and (selected[-1] >= item.choice_count or (len(selected) > 1 and not item.multiple)):
         raise ExamError("この問題にない選択肢です。")
-    return SaveResult(saved=False, stale=True)  # an older request arrived after a newer one: ignored
+    # An older request arrived after a newer one (or from an outdated page): ignored, with the newer number.
+    return SaveResult(saved=False, stale=True, seq=item.client_seq)
 
 
 def attempt_submit(*, attempt: Attempt, by: str = Attempt.SubmittedBy.CANDIDATE) -> bool:

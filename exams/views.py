@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from . import selectors, services
@@ -62,6 +63,7 @@ def blueprint_start(request, slug):
     )
 
 
+@never_cache  # a page restored from the browser's cache would carry old answers and sequence numbers
 @login_required
 def attempt_page(request, attempt_id):
     attempt = selectors.attempt_of(user=request.user, attempt_id=attempt_id)
@@ -80,6 +82,7 @@ def attempt_page(request, attempt_id):
         "deadline": int(attempt.deadline.timestamp() * 1000),
         "started": int(attempt.started_at.timestamp() * 1000),
         "now": int(timezone.now().timestamp() * 1000),
+        "graceMs": int(services.GRACE.total_seconds() * 1000),
         "total": len(items),
         "state": [[i.selected, i.flagged, i.client_seq] for i in items],
         "text": _js_text(),
@@ -140,7 +143,8 @@ def attempt_save(request, attempt_id):
         return JsonResponse({"error": _("送信内容が正しくありません。")}, status=400)
     except services.ExamError as exc:
         return JsonResponse({"error": str(exc)}, status=exc.status)
-    return JsonResponse({"saved": result.saved, "stale": result.stale, "now": int(timezone.now().timestamp() * 1000)})
+    now = int(timezone.now().timestamp() * 1000)
+    return JsonResponse({"saved": result.saved, "stale": result.stale, "seq": result.seq, "now": now})
 
 
 @login_required

@@ -6,10 +6,13 @@ const root = document.getElementById("exam");
 const cfg = JSON.parse(document.getElementById("exam-config").textContent);
 const T = cfg.text;
 const say = (text, n) => text.replace("{n}", n);
-const csrf = document.querySelector("#submit-form [name=csrfmiddlewaretoken]").value;
+const pageCsrf = document.querySelector("#submit-form [name=csrfmiddlewaretoken]").value;
+// Read at send time: logging in again (e.g. in another tab) issues a new token.
+const csrf = () => /(?:^|; )csrftoken=([^;]+)/.exec(document.cookie)?.[1] || pageCsrf;
 const storeKey = `moshi-attempt-${cfg.attempt}`;
-const sections = [...root.querySelectorAll(".exam-q")];
-const cells = [...root.querySelectorAll(".nav-cell")];
+// Only the page's own structure: a question's text may not pose as a section or a cell.
+const sections = [...root.querySelectorAll(".exam-main > .exam-q")];
+const cells = [...root.querySelectorAll("#navigator .nav-grid > li > .nav-cell")];
 const statusEl = document.getElementById("save-status");
 const timerEl = document.getElementById("timer");
 const paceEl = document.getElementById("pace");
@@ -65,14 +68,21 @@ async function send(position) {
     const response = await fetch(cfg.saveUrl, {
       method: "POST",
       credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf() },
       body: JSON.stringify({ position, selected: entry.sel, flagged: entry.flagged, seq: entry.seq }),
     });
     if (response.ok) {
       const body = await response.json();
       clockOffset = body.now - (sentAt + Date.now()) / 2;
-      confirmSent(position, entry);
       retryDelay = 1000;
+      if (body.stale && pending[position] && pending[position].seq === entry.seq) {
+        // The server holds a newer number (another tab, or a page older than the server): what this page
+        // shows is what the candidate chose last, so send it again with a number past the server's.
+        lastSeq = Math.max(lastSeq, body.seq);
+        record(position - 1);
+      } else {
+        confirmSent(position, entry);
+      }
     } else if (response.status === 409) {
       confirmSent(position, entry);
       closed();
@@ -127,12 +137,12 @@ function showStatus() {
 
 // ---- questions, navigator, review -----------------------------------------------------------
 function inputsOf(i) {
-  return [...sections[i].querySelectorAll(".choices input")];
+  return [...sections[i].querySelectorAll(":scope > .question > .choices > .choice > input")];
 }
 
 function paintInputs(i) {
   inputsOf(i).forEach((input, n) => (input.checked = state[i].sel.includes(n)));
-  sections[i].querySelector("[data-action=flag]").setAttribute("aria-pressed", String(state[i].flagged));
+  sections[i].querySelector(":scope > .q-actions > [data-action=flag]").setAttribute("aria-pressed", String(state[i].flagged));
 }
 
 function paintCell(i) {
@@ -161,7 +171,7 @@ function show(i, focus = false) {
   sections[i].classList.add("current");
   cells[i].setAttribute("aria-current", "step");
   history.replaceState(null, "", `#q${i + 1}`);
-  if (focus) sections[i].querySelector(".question-number").focus();
+  if (focus) sections[i].querySelector(":scope > .question > .question-head > .question-number").focus();
 }
 
 function choose(i, n) {
@@ -256,13 +266,19 @@ async function timeUp() {
   timeIsUp = true;
   announce(T.timeUp);
   root.querySelectorAll(".choices input, [data-action=flag]").forEach((el) => (el.disabled = true));
-  await flush(); // the last queued answers: the server still takes them for a short grace
   submitNow("timer");
 }
 
 async function submitNow(by) {
+  // Queued answers go first: the server still takes them for a short grace after the deadline. Submit
+  // once they are all in, or when the grace is nearly over (the server's sweeper submits anyway).
+  await flush();
+  if (Object.keys(pending).length && serverNow() < cfg.deadline + cfg.graceMs - 5000) {
+    setTimeout(() => submitNow(by), 2000);
+    return;
+  }
   const form = new FormData();
-  form.append("csrfmiddlewaretoken", csrf);
+  form.append("csrfmiddlewaretoken", csrf());
   form.append("by", by);
   try {
     const response = await fetch(cfg.submitUrl, {
@@ -305,14 +321,16 @@ flush();
 tick();
 setInterval(tick, 250);
 window.addEventListener("online", flush);
+window.addEventListener("focus", flush);
+document.addEventListener("visibilitychange", () => document.visibilityState === "visible" && flush());
 
 root.addEventListener("change", (event) => {
-  const section = event.target.closest(".exam-q");
+  const section = event.target.closest(".exam-main > .exam-q");
   if (section && event.target.matches(".choices input")) readInputs(sections.indexOf(section));
 });
 
 root.addEventListener("click", (event) => {
-  const cell = event.target.closest(".nav-cell");
+  const cell = event.target.closest("#navigator .nav-cell");
   if (cell) {
     event.preventDefault();
     closeReview();
@@ -351,6 +369,7 @@ document.getElementById("submit-form").addEventListener("submit", async (event) 
   }
   finished = true;
   writePending();
+  event.target.querySelector("[name=csrfmiddlewaretoken]").value = csrf();
   event.target.submit();
 });
 

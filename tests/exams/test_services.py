@@ -248,3 +248,13 @@ def test_a_drill_draws_missed_questions_first_then_unseen_ones(
     third = attempt_start(user=candidate, blueprint=drill, drill_areas=["G4"], drill_count=2)
     # The second attempt was left blank, so all five of its questions now count as missed.
     assert set(third.items.values_list("version__question_id", flat=True)) <= set(drawn)
+
+
+def test_answered_at_moves_only_when_the_answer_changes(g_blueprint, candidate):
+    attempt = attempt_start(user=candidate, blueprint=g_blueprint)
+    answer_save(user=candidate, attempt_id=attempt.pk, position=1, selected=[0], flagged=False, seq=1)
+    first = attempt.items.get(position=1).answered_at
+    answer_save(user=candidate, attempt_id=attempt.pk, position=1, selected=[0], flagged=True, seq=2)  # flag only
+    assert attempt.items.get(position=1).answered_at == first
+    answer_save(user=candidate, attempt_id=attempt.pk, position=1, selected=[2], flagged=True, seq=3)
+    assert attempt.items.get(position=1).answered_at > first

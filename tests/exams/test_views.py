@@ -95,7 +95,7 @@ def test_autosave_endpoint_answers_with_clear_statuses(client, candidate, other_
     ok = save(client, attempt, 1, [2], 5, flagged=True)
     assert ok.status_code == 200 and ok.json()["saved"] is True and abs(ok.json()["now"] / 1000 - time_now()) < 5
     stale = save(client, attempt, 1, [0], 4)
-    assert stale.status_code == 200 and stale.json() == {"saved": False, "stale": True, "now": stale.json()["now"]}
+    assert stale.status_code == 200 and stale.json()["stale"] and stale.json()["seq"] == 5
     assert save(client, attempt, 1, [7], 6).status_code == 400
     assert save(client, attempt, 99, [0], 7).status_code == 404
     garbage = client.post(reverse("exams:attempt_save", args=[attempt.pk]), "{", content_type="application/json")
@@ -122,7 +122,9 @@ def test_exam_page_renders_every_question_and_the_saved_state(client, candidate,
     attempt = attempt_start(user=candidate, blueprint=g_blueprint)
     AttemptItem.objects.filter(attempt=attempt, position=2).update(selected=[1], flagged=True, client_seq=3)
     client.force_login(candidate)
-    page = client.get(reverse("exams:attempt", args=[attempt.pk])).content.decode()
+    response = client.get(reverse("exams:attempt", args=[attempt.pk]))
+    assert "no-store" in response["Cache-Control"]  # Back must not restore old answers and sequence numbers
+    page = response.content.decode()
     assert page.count('class="exam-q"') == 5
     assert re.search(r'name="q2" value="1" checked', page)
     config = json.loads(re.search(r'<script id="exam-config" type="application/json">(.*?)</script>', page).group(1))
