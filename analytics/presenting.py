@@ -24,12 +24,15 @@ def review_html(items: list[ReviewItem]) -> SafeString:
             "yours": _("あなたの解答"),
             "rate": _("正答率"),
             "explanation": _("解説"),
+            "withheld": _("受験中の模擬試験にも出題されているため、正誤と解説はその提出後に表示します。"),
         }.items()
     }
     number_label, share_label = _("第%(n)s問"), _("選んだ受験者 %(s)s")
     out = []
     for item in items:
-        if item.is_correct:
+        if item.withheld:
+            mark = ""
+        elif item.is_correct:
             mark = f'<span class="mark ok">◯ {words["right"]}</span>'
         elif item.answered:
             mark = f'<span class="mark ng">✕ {words["wrong"]}</span>'
@@ -55,6 +58,10 @@ def review_html(items: list[ReviewItem]) -> SafeString:
             f'<article class="review-item" id="q{item.number}"><h3>{escape(number_label % {"n": item.number})} '
             f'{mark} <small class="muted">{meta}</small></h3>{stimulus}<div class="stem">{item.stem_html}</div>'
             f'<ol class="review-choices">{choices}</ol>'
-            f'<div class="explanation"><h4>{words["explanation"]}</h4>{item.explanation_html}</div></article>'
+            + (
+                f'<p class="explanation">{words["withheld"]}</p></article>'
+                if item.withheld
+                else f'<div class="explanation"><h4>{words["explanation"]}</h4>{item.explanation_html}</div></article>'
+            )
         )
     return mark_safe("".join(out))  # noqa: S308 - escaped here or sanitized at publish time

@@ -64,6 +64,7 @@ class ReviewItem:
     flagged: bool
     answered_at: datetime | None = None
     facility: float | None = None
+    withheld: bool = False  # also in one of the candidate's open attempts: key and 解説 wait for its submit
 
     @property
     def answered(self) -> bool:
@@ -222,8 +223,32 @@ def review_items(*, attempt: Attempt) -> list[ReviewItem]:
         )
     }
     stats = {s.version_id: s for s in ItemStat.objects.filter(version_id__in=versions)}
+    # A question also drawn into an attempt the candidate still has open (e.g. a drill beside a full mock)
+    # must not have its key shown here before that one is submitted.
+    withheld = set(
+        AttemptItem.objects.filter(
+            attempt__user_id=attempt.user_id, attempt__status=Attempt.Status.OPEN, version_id__in=versions
+        ).values_list("version_id", flat=True)
+    )
     review = []
     for number, vid, area, kind, stimulus, stem, explanation, order, selected, correct, flagged, at in rows:
+        if vid in withheld:
+            review.append(
+                ReviewItem(
+                    number=number,
+                    area_name=area,
+                    kind=kind,
+                    stimulus_html=stimulus,
+                    stem_html=stem,
+                    explanation_html="",
+                    choices=[ReviewChoice(n + 1, choices[cid][0], False, n in selected) for n, cid in enumerate(order)],
+                    is_correct=None,
+                    flagged=flagged,
+                    answered_at=at,
+                    withheld=True,
+                )
+            )
+            continue
         stat = stats.get(vid)
         review.append(
             ReviewItem(
@@ -250,7 +275,11 @@ def review_items(*, attempt: Attempt) -> list[ReviewItem]:
 
 def priority_review(items: list[ReviewItem]) -> list[ReviewItem]:
     """優先復習: missed questions most examinees get right: the cheapest points to win back."""
-    return [i for i in items if not i.is_correct and i.facility is not None and i.facility >= PRIORITY_FACILITY]
+    return [
+        i
+        for i in items
+        if not i.withheld and not i.is_correct and i.facility is not None and i.facility >= PRIORITY_FACILITY
+    ]
 
 
 def pace(*, attempt: Attempt, items: list[ReviewItem]) -> Pace | None:

@@ -24,8 +24,7 @@ def stats_refresh(*, now=None, batch_size: int = BATCH_SIZE) -> int:
     """Fold one batch of newly scored attempts into the aggregates. Returns how many it read."""
     settled_before = (now or timezone.now()) - SETTLE
     with transaction.atomic():
-        StatsWatermark.objects.get_or_create(name="scored")
-        mark = StatsWatermark.objects.select_for_update().get(name="scored")  # one refresh at a time
+        mark = _lock_watermark()  # one refresh at a time
         new = Attempt.objects.filter(status=Attempt.Status.SCORED, scored_at__lt=settled_before)
         if mark.scored_at:
             new = new.filter(Q(scored_at__gt=mark.scored_at) | Q(scored_at=mark.scored_at, pk__gt=mark.attempt_id))
@@ -43,13 +42,10 @@ def stats_refresh(*, now=None, batch_size: int = BATCH_SIZE) -> int:
 
 
 def stats_refresh_all(*, now=None, batch_size: int = BATCH_SIZE) -> int:
-    """Everything new; after a regrade, a rebuild (regrades are rare and change past results)."""
-    latest_correction = KeyCorrection.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
-    seen = StatsWatermark.objects.filter(name="scored").values_list("correction_id", flat=True).first() or 0
-    if latest_correction > seen:
-        read = stats_rebuild(now=now)
-        StatsWatermark.objects.filter(name="scored").update(correction_id=latest_correction)
-        return read
+    """Everything new, batch by batch. After a regrade (rare; it changes past results) the aggregates are
+    first reset, under the watermark's lock, so the batches that follow rebuild them; an interrupted
+    rebuild simply continues at the next run."""
+    _reset_after_regrade()
     total = 0
     while read := stats_refresh(now=now, batch_size=batch_size):
         total += read
@@ -57,15 +53,31 @@ def stats_refresh_all(*, now=None, batch_size: int = BATCH_SIZE) -> int:
 
 
 def stats_rebuild(*, now=None) -> int:
-    """Start again from nothing (after a regrade changed past results); returns attempts read."""
+    """Start again from nothing; returns attempts read."""
     with transaction.atomic():
-        for model in (BlueprintNorm, AreaNorm, ItemStat):
-            model.objects.all().delete()
-        StatsWatermark.objects.filter(name="scored").update(scored_at=None, attempt_id=0)
-    total = 0
-    while read := stats_refresh(now=now):
-        total += read
-    return total
+        _lock_watermark()
+        _reset()
+    return stats_refresh_all(now=now)
+
+
+def _lock_watermark() -> StatsWatermark:
+    StatsWatermark.objects.get_or_create(name="scored")
+    return StatsWatermark.objects.select_for_update().get(name="scored")
+
+
+def _reset() -> None:
+    for model in (BlueprintNorm, AreaNorm, ItemStat):
+        model.objects.all().delete()
+    StatsWatermark.objects.filter(name="scored").update(scored_at=None, attempt_id=0)
+
+
+def _reset_after_regrade() -> None:
+    latest = KeyCorrection.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    with transaction.atomic():
+        mark = _lock_watermark()
+        if latest > mark.correction_id:
+            _reset()
+            StatsWatermark.objects.filter(pk=mark.pk).update(correction_id=latest)
 
 
 def _fold(attempts) -> None:

@@ -288,32 +288,43 @@ def attempt_score(*, attempt_id: int) -> bool:
 
 
 def _compute_result(attempt: Attempt, key_override: dict[int, set[int]] | None = None) -> ScoreResult:
-    """The attempt's result against the keys of the versions shown (or corrected keys, for a regrade)."""
-    items = list(
-        AttemptItem.objects.filter(attempt=attempt).values_list(
-            "pk", "version_id", "area_id", "choice_order", "selected"
-        )
-    )
-    keys: dict[int, set[int]] = {version_id: set() for _, version_id, *_ in items}
+    return _compute_results([attempt], key_override)[attempt.pk]
+
+
+def _compute_results(
+    attempts: list[Attempt], key_override: dict[int, set[int]] | None = None
+) -> dict[int, ScoreResult]:
+    """Results against the keys of the versions shown (or corrected keys, for a regrade): three queries,
+    however many attempts."""
+    items: dict[int, list] = {a.pk: [] for a in attempts}
+    for row in AttemptItem.objects.filter(attempt_id__in=items).values_list(
+        "attempt_id", "pk", "version_id", "area_id", "choice_order", "selected"
+    ):
+        items[row[0]].append(row[1:])
+    rows = [row for attempt_rows in items.values() for row in attempt_rows]
+    keys: dict[int, set[int]] = {version_id: set() for _, version_id, *_ in rows}
     for vid, cid in VersionChoice.objects.filter(version_id__in=keys, is_correct=True).values_list("version_id", "pk"):
         keys[vid].add(cid)
     keys |= key_override or {}
     area_parents = dict(
-        SyllabusArea.objects.filter(pk__in={area_id for _, _, area_id, *_ in items}).values_list("pk", "parent_id")
+        SyllabusArea.objects.filter(pk__in={area_id for _, _, area_id, *_ in rows}).values_list("pk", "parent_id")
     )
-    return score_items(
-        [
-            ItemKey(
-                item_id=item_id,
-                area_id=area_id,
-                parent_area_id=area_parents.get(area_id),
-                selected_ids={order[p] for p in selected if p < len(order)},
-                correct_ids=keys[version_id],
-            )
-            for item_id, version_id, area_id, order, selected in items
-        ],
-        pass_ratio=attempt.pass_ratio,
-    )
+    return {
+        attempt.pk: score_items(
+            [
+                ItemKey(
+                    item_id=item_id,
+                    area_id=area_id,
+                    parent_area_id=area_parents.get(area_id),
+                    selected_ids={order[p] for p in selected if p < len(order)},
+                    correct_ids=keys[version_id],
+                )
+                for item_id, version_id, area_id, order, selected in items[attempt.pk]
+            ],
+            pass_ratio=attempt.pass_ratio,
+        )
+        for attempt in attempts
+    }
 
 
 def _write_result(attempt: Attempt, result: ScoreResult, *, scored_at) -> None:
@@ -348,22 +359,21 @@ class RegradeChange:
 
 def regrade_preview(*, version: QuestionVersion, new_key: set[int]) -> list[RegradeChange]:
     """Dry run: every scored attempt that showed this version, and its score under the corrected key.
-    Writes nothing."""
-    changes = []
-    for attempt in _attempts_showing(version):
-        result = _compute_result(attempt, {version.pk: set(new_key)})
-        changes.append(
-            RegradeChange(
-                attempt.pk,
-                str(attempt.user),
-                attempt.correct_count,
-                result.correct,
-                result.total,
-                bool(attempt.passed),
-                result.passed,
-            )
+    Writes nothing; a fixed number of queries however many attempts."""
+    attempts = list(_attempts_showing(version, statuses=[Attempt.Status.SCORED]))
+    results = _compute_results(attempts, {version.pk: set(new_key)})
+    return [
+        RegradeChange(
+            a.pk,
+            str(a.user),
+            a.correct_count,
+            results[a.pk].correct,
+            results[a.pk].total,
+            bool(a.passed),
+            results[a.pk].passed,
         )
-    return changes
+        for a in attempts
+    ]
 
 
 def regrade_apply(*, version: QuestionVersion, new_key: set[int], by, reason: str) -> KeyCorrection:
@@ -375,34 +385,39 @@ def regrade_apply(*, version: QuestionVersion, new_key: set[int], by, reason: st
     if not reason.strip():
         raise ExamError("訂正の理由を入力してください。")
     with transaction.atomic():
-        QuestionVersion.objects.select_for_update().filter(pk=version.pk).first()
+        # Lock the submitted as well as the scored attempts that showed this version: a scoring already
+        # running finishes first (and is rescored here); one that starts later waits for this transaction
+        # and then reads the corrected key.
+        attempts = list(
+            _attempts_showing(version, statuses=[Attempt.Status.SUBMITTED, Attempt.Status.SCORED], lock=True)
+        )
         try:
             old_key = version_key_correct(version=version, correct_choice_ids=set(new_key), user=by)
         except DjangoValidationError as exc:
             raise ExamError(" ".join(exc.messages)) from exc
         except PermissionDenied as exc:
             raise NotAllowed(str(exc)) from exc
-        attempts = list(_attempts_showing(version, lock=True))
-        changed = 0
-        for attempt in attempts:
-            result = _compute_result(attempt)
-            changed += result.correct != attempt.correct_count
-            _write_result(attempt, result, scored_at=attempt.scored_at)
+        scored = [a for a in attempts if a.status == Attempt.Status.SCORED]
+        results = _compute_results(scored)
+        changed = [a for a in scored if results[a.pk].correct != a.correct_count]
+        for attempt in changed:  # unchanged counts mean nothing changed: one item per version per attempt
+            _write_result(attempt, results[attempt.pk], scored_at=attempt.scored_at)
         return KeyCorrection.objects.create(
             version=version,
             old_key=sorted(old_key),
             new_key=sorted(new_key),
             reason=reason,
             corrected_by=by,
-            attempts_rescored=len(attempts),
-            attempts_changed=changed,
+            attempts_rescored=len(scored),
+            attempts_changed=len(changed),
         )
 
 
-def _attempts_showing(version: QuestionVersion, *, lock: bool = False):
-    attempts = Attempt.objects.filter(status=Attempt.Status.SCORED, items__version=version).distinct()
+def _attempts_showing(version: QuestionVersion, *, statuses, lock: bool = False):
+    showing = AttemptItem.objects.filter(version=version).values("attempt_id")
+    attempts = Attempt.objects.filter(status__in=statuses, pk__in=showing)
     if lock:
-        attempts = Attempt.objects.select_for_update(of=("self",)).filter(pk__in=attempts.values("pk"))
+        attempts = attempts.select_for_update(of=("self",))
     return attempts.select_related("user").order_by("pk")
 
 

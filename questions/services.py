@@ -274,7 +274,7 @@ def version_key_correct(*, version: QuestionVersion, correct_choice_ids: set[int
     # Bypass ImmutableQuerySet.update deliberately (see the docstring).
     for choice in choices:
         models.QuerySet.update(VersionChoice.objects.filter(pk=choice.pk), is_correct=choice.pk in correct_choice_ids)
-        Choice.objects.filter(question_id=version.question_id, order=choice.order, text=choice.text).update(
+        Choice.objects.filter(question_id=version.question_id, order=choice.order).update(
             is_correct=choice.pk in correct_choice_ids
         )
     return old_key

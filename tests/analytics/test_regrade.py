@@ -102,3 +102,24 @@ def test_admin_regrade_goes_through_a_dry_run(client, cohort_blueprint, reviewer
 
     client.force_login(UserFactory(is_staff=True))
     assert client.get(url).status_code == 403
+
+
+def test_the_dry_run_costs_the_same_for_5_or_25_attempts(cohort_blueprint):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    rng = random.Random(8)
+    version = QuestionVersion.objects.get(question__external_id="c3-0")
+    other = VersionChoice.objects.filter(version=version, is_correct=False).first()
+
+    def preview_queries() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            regrade_preview(version=version, new_key={other.pk})
+        return len(ctx.captured_queries)
+
+    for _ in range(5):
+        take(cohort_blueprint, right=rng.randint(0, 6), rng=rng)
+    few = preview_queries()
+    for _ in range(20):
+        take(cohort_blueprint, right=rng.randint(0, 6), rng=rng)
+    assert preview_queries() == few

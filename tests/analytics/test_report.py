@@ -129,3 +129,25 @@ def test_e_shikaku_results_roll_up_to_jdla_reported_areas():
         AreaRow(4, "E4", "深層学習 day2", True, "深層学習", [], 6, 10),
     ]
     assert report_area_rollup(rows) == [("応用数学", 3, 5), ("深層学習", 10, 20)]  # leaves not counted twice
+
+
+def test_keys_of_questions_in_an_open_attempt_are_withheld(client, candidate, cohort_blueprint):
+    from exams.services import attempt_start
+
+    drill = Blueprint.objects.create(
+        exam=cohort_blueprint.exam, name="ドリル", slug="g-drill", minutes=0, question_count=0, is_drill=True
+    )
+    still_open = attempt_start(user=candidate, blueprint=cohort_blueprint)
+    done = attempt_start(user=candidate, blueprint=drill, drill_areas=["G3", "G4"], drill_count=6)
+    from exams.services import attempt_score, attempt_submit
+
+    attempt_submit(attempt=done)
+    attempt_score(attempt_id=done.pk)
+    shared = set(still_open.items.values_list("version_id", flat=True)) & set(
+        done.items.values_list("version_id", flat=True)
+    )
+    assert shared  # 6 of 8 questions in each: at least 4 overlap
+    client.force_login(candidate)
+    page = client.get(reverse("analytics:attempt_result", args=[done.pk])).content.decode()
+    assert page.count("正誤と解説はその提出後に表示します") == len(shared)
+    assert page.count("（正解）") == 6 - len(shared)  # keys only for the questions not in the open mock
