@@ -152,3 +152,24 @@ class Membership(models.Model):
     @property
     def can_see_reports(self) -> bool:
         return self.role in (self.Role.HR_MANAGER, self.Role.ORG_ADMIN)
+
+
+class ApiToken(models.Model):
+    """An organization's credential for the REST API (HR dashboards). Only a SHA-256 of the key is stored;
+    the key itself is shown once, when it is created."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(_("名前"), max_length=100)
+    prefix = models.CharField(max_length=12)  # shown in lists so admins can tell tokens apart
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("APIトークン")
+        verbose_name_plural = _("APIトークン")
+
+    def __str__(self) -> str:
+        return f"{self.organization} · {self.name} ({self.prefix}…)"

@@ -1,8 +1,13 @@
 """Writes about people and organizations; each one a transaction."""
 
-from django.db import transaction
+import hashlib
+import secrets
 
-from .models import Department, Membership, Organization, User
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+
+from .models import ApiToken, Department, Membership, Organization, User
 
 
 @transaction.atomic
@@ -32,3 +37,38 @@ def membership_add(
     membership.full_clean()
     membership.save()
     return membership
+
+
+TOKEN_PREFIX = "moshi_"  # noqa: S105 - a public prefix, not a secret
+
+
+def api_token_hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def api_token_create(*, organization: Organization, name: str, by=None) -> tuple[ApiToken, str]:
+    """A new API token for the organization. Returns it with the key, which is never stored or shown again."""
+    if (
+        by is not None
+        and not Membership.objects.filter(
+            user=by, organization=organization, role=Membership.Role.ORG_ADMIN, is_active=True
+        ).exists()
+    ):
+        raise PermissionDenied("APIトークンを発行できるのは組織の管理者だけです。")
+    key = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        organization=organization, name=name, prefix=key[: len(TOKEN_PREFIX) + 6], key_hash=api_token_hash(key),
+        created_by=by,
+    )  # fmt: skip
+    return token, key
+
+
+def api_token_revoke(*, token: ApiToken, by=None) -> None:
+    if (
+        by is not None
+        and not Membership.objects.filter(
+            user=by, organization_id=token.organization_id, role=Membership.Role.ORG_ADMIN, is_active=True
+        ).exists()
+    ):
+        raise PermissionDenied("APIトークンを失効できるのは組織の管理者だけです。")
+    ApiToken.objects.filter(pk=token.pk, revoked_at=None).update(revoked_at=timezone.now())

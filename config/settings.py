@@ -243,6 +243,8 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "EXCEPTION_HANDLER": "analytics.api.errors.api_exception_handler",
+    "DEFAULT_THROTTLE_RATES": {"api_token": env.str("API_TOKEN_RATE", default="600/min")},
 }
 SPECTACULAR_SETTINGS = {"TITLE": "Moshi API", "VERSION": "1.0.0"}
 

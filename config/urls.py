@@ -1,11 +1,14 @@
 from django.contrib import admin
 from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView
 
 from ops.views import healthz
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("api/v1/", include("analytics.api.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("exams/", include("exams.urls")),
     path("", include("analytics.urls")),
     path("", include("accounts.urls")),

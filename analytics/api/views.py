@@ -1,0 +1,87 @@
+"""Read-only REST API for HR dashboards. Every query is scoped to the token's organization, so another
+organization's ids are simply not found."""
+
+from django.db.models import Count, Q
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, pagination, serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.models import Department, Membership, Organization
+
+from .authentication import BearerTokenAuthentication, IsOrganizationClient, TokenRateThrottle
+
+
+class OrganizationAPIView:
+    authentication_classes = [BearerTokenAuthentication]
+    permission_classes = [IsOrganizationClient]
+    throttle_classes = [TokenRateThrottle]
+
+    @property
+    def organization_id(self) -> int:
+        return self.request.user.organization_id
+
+
+class Cursor(pagination.CursorPagination):
+    page_size = 100
+    max_page_size = 1000
+    page_size_query_param = "page_size"
+    ordering = "pk"
+
+
+class OrganizationSummarySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    slug = serializers.CharField()
+    members = serializers.IntegerField(help_text="Active members")
+    departments = serializers.IntegerField()
+
+
+class OrganizationSummaryView(OrganizationAPIView, APIView):
+    @extend_schema(responses=OrganizationSummarySerializer, summary="The token's organization")
+    def get(self, request):
+        org = Organization.objects.annotate(
+            members=Count("memberships", filter=Q(memberships__is_active=True), distinct=True),
+            departments_count=Count("departments", distinct=True),
+        ).get(pk=self.organization_id)
+        data = {"id": org.pk, "name": org.name, "slug": org.slug, "members": org.members}
+        return Response(OrganizationSummarySerializer({**data, "departments": org.departments_count}).data)
+
+
+class DepartmentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Department
+        fields = ["id", "name", "parent"]
+
+
+class DepartmentListView(OrganizationAPIView, generics.ListAPIView):
+    serializer_class = DepartmentSerializer
+    pagination_class = Cursor
+
+    def get_queryset(self):
+        return Department.objects.filter(organization_id=self.organization_id)
+
+
+class MemberSerializer(serializers.ModelSerializer):
+    email = serializers.EmailField(source="user.email")
+    name = serializers.CharField(source="user.display_name")
+    department = serializers.CharField(source="department.name", default=None)
+
+    class Meta:
+        model = Membership
+        fields = ["id", "email", "name", "employee_code", "role", "department", "is_active", "joined_at"]
+
+
+class MemberListView(OrganizationAPIView, generics.ListAPIView):
+    serializer_class = MemberSerializer
+    pagination_class = Cursor
+
+    def get_queryset(self):
+        return Membership.objects.filter(organization_id=self.organization_id).select_related("user", "department")
+
+
+class MemberDetailView(OrganizationAPIView, generics.RetrieveAPIView):
+    serializer_class = MemberSerializer
+
+    def get_queryset(self):
+        return Membership.objects.filter(organization_id=self.organization_id).select_related("user", "department")
