@@ -9,4 +9,5 @@ urlpatterns = [
     path("departments", views.DepartmentListView.as_view(), name="departments"),
     path("members", views.MemberListView.as_view(), name="members"),
     path("members/<int:pk>", views.MemberDetailView.as_view(), name="member"),
+    path("attempts", views.AttemptListView.as_view(), name="attempts"),
 ]
