@@ -19,4 +19,5 @@ urlpatterns = [
     ),
     path("accounts/reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
     path("language/", views.language_switch, name="language_switch"),
+    path("org/api-tokens/", views.api_tokens, name="api_tokens"),
 ]

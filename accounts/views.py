@@ -1,15 +1,18 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LoginView as DjangoLoginView
-from django.shortcuts import redirect, render
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language
 
 from .forms import SignUpForm
+from .models import ApiToken
 from .selectors import membership_for
-from .services import user_set_language, user_signup
+from .services import api_token_create, api_token_revoke, user_set_language, user_signup
 
 
 def home(request):
@@ -64,3 +67,30 @@ def _remember_language(response, language: str) -> None:
         samesite="Lax",
         secure=settings.LANGUAGE_COOKIE_SECURE,
     )
+
+
+@login_required
+def api_tokens(request):
+    """An org admin issues and revokes the organization's API tokens. A new key is shown once, here."""
+    membership = membership_for(user=request.user)
+    if membership is None or not membership.can_manage_people:
+        raise PermissionDenied
+    organization = membership.organization
+    new_key = None
+    if request.method == "POST":
+        if "revoke" in request.POST:
+            token = get_object_or_404(ApiToken, pk=request.POST.get("revoke"), organization=organization)
+            api_token_revoke(token=token, by=request.user)
+            messages.success(request, _("トークン「%(name)s」を失効しました。") % {"name": token.name})
+            return redirect("api_tokens")
+        name = request.POST.get("name", "").strip()[:100]
+        if name:
+            _token, new_key = api_token_create(organization=organization, name=name, by=request.user)
+        else:
+            messages.error(request, _("トークンの名前を入力してください（例: 人事ダッシュボード）。"))
+    tokens = ApiToken.objects.filter(organization=organization).order_by("-created_at")
+    response = render(
+        request, "accounts/api_tokens.html", {"organization": organization, "tokens": tokens, "new_key": new_key}
+    )
+    response["Cache-Control"] = "no-store"  # the page may hold a key shown once
+    return response
