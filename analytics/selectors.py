@@ -232,24 +232,8 @@ def review_items(*, attempt: Attempt) -> list[ReviewItem]:
     )
     review = []
     for number, vid, area, kind, stimulus, stem, explanation, order, selected, correct, flagged, at in rows:
-        if vid in withheld:
-            review.append(
-                ReviewItem(
-                    number=number,
-                    area_name=area,
-                    kind=kind,
-                    stimulus_html=stimulus,
-                    stem_html=stem,
-                    explanation_html="",
-                    choices=[ReviewChoice(n + 1, choices[cid][0], False, n in selected) for n, cid in enumerate(order)],
-                    is_correct=None,
-                    flagged=flagged,
-                    answered_at=at,
-                    withheld=True,
-                )
-            )
-            continue
-        stat = stats.get(vid)
+        hidden = vid in withheld
+        stat = None if hidden else stats.get(vid)
         review.append(
             ReviewItem(
                 number=number,
@@ -257,17 +241,22 @@ def review_items(*, attempt: Attempt) -> list[ReviewItem]:
                 kind=kind,
                 stimulus_html=stimulus,
                 stem_html=stem,
-                explanation_html=explanation,
+                explanation_html="" if hidden else explanation,
                 choices=[
                     ReviewChoice(
-                        n + 1, choices[cid][0], choices[cid][1], n in selected, stat.share_of(cid) if stat else None
+                        n + 1,
+                        choices[cid][0],
+                        choices[cid][1] and not hidden,
+                        n in selected,
+                        stat.share_of(cid) if stat else None,
                     )
                     for n, cid in enumerate(order)
                 ],
-                is_correct=correct,
+                is_correct=None if hidden else correct,
                 flagged=flagged,
                 answered_at=at,
                 facility=stat.facility if stat and stat.responses >= PRIORITY_MIN_RESPONSES else None,
+                withheld=hidden,
             )
         )
     return review
