@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "django_filters",
+    "drf_spectacular_sidecar",  # Swagger UI's files, served by us: no CDN
     "drf_spectacular",
     "import_export",
     "axes",
@@ -246,7 +247,14 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "analytics.api.errors.api_exception_handler",
     "DEFAULT_THROTTLE_RATES": {"api_token": env.str("API_TOKEN_RATE", default="600/min")},
 }
-SPECTACULAR_SETTINGS = {"TITLE": "Moshi API", "VERSION": "1.0.0"}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Moshi API",
+    "VERSION": "1.0.0",
+    "DESCRIPTION": "Read-only data of your organization for HR dashboards. See docs/api.md for syncing.",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
 
 # --- Production hardening ------------------------------------------------------------------
 if not DEBUG:

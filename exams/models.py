@@ -105,6 +105,7 @@ class Attempt(models.Model):
             models.Index(fields=["user", "blueprint", "status"]),
             models.Index(fields=["status", "deadline"]),
             models.Index(fields=["blueprint", "status", "scored_at"]),
+            models.Index(fields=["updated_at", "id"]),  # the HR API's incremental sync (updated_since)
         ]
         constraints = [
             # One open attempt per candidate and blueprint: starting again resumes it.

@@ -1,5 +1,7 @@
 """The HR REST API: organization tokens, tenant isolation, one error format, constant queries, the schema."""
 
+import re
+
 import pytest
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
@@ -131,3 +133,10 @@ def test_the_schema_describes_the_api_with_bearer_auth(client):
     assert schema["openapi"].startswith("3.")
     assert {"/api/v1/members", "/api/v1/organization", "/api/v1/departments"} <= set(schema["paths"])
     assert schema["components"]["securitySchemes"]["organizationToken"]["scheme"] == "bearer"
+
+
+def test_interactive_docs_load_their_assets_from_moshi_itself(client):
+    page = client.get(reverse("api_docs")).content.decode()
+    assert "/api/schema/" in page
+    assets = re.findall(r'(?:src|href)="([^"]+)"', page)
+    assert assets and all(a.startswith("/") for a in assets), assets  # no CDN
