@@ -42,19 +42,24 @@ def membership_add(
 TOKEN_PREFIX = "moshi_"  # noqa: S105 - a public prefix, not a secret
 
 
+def _require_org_admin(user, organization_id: int, message: str) -> None:
+    """None is the system itself (commands, tests); a person must be an active org admin of the organization."""
+    if (
+        user is not None
+        and not Membership.objects.filter(
+            user=user, organization_id=organization_id, role=Membership.Role.ORG_ADMIN, is_active=True
+        ).exists()
+    ):
+        raise PermissionDenied(message)
+
+
 def api_token_hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
 def api_token_create(*, organization: Organization, name: str, by=None) -> tuple[ApiToken, str]:
     """A new API token for the organization. Returns it with the key, which is never stored or shown again."""
-    if (
-        by is not None
-        and not Membership.objects.filter(
-            user=by, organization=organization, role=Membership.Role.ORG_ADMIN, is_active=True
-        ).exists()
-    ):
-        raise PermissionDenied("APIトークンを発行できるのは組織の管理者だけです。")
+    _require_org_admin(by, organization.pk, "APIトークンを発行できるのは組織の管理者だけです。")
     key = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
         organization=organization, name=name, prefix=key[: len(TOKEN_PREFIX) + 6], key_hash=api_token_hash(key),
@@ -64,11 +69,5 @@ def api_token_create(*, organization: Organization, name: str, by=None) -> tuple
 
 
 def api_token_revoke(*, token: ApiToken, by=None) -> None:
-    if (
-        by is not None
-        and not Membership.objects.filter(
-            user=by, organization_id=token.organization_id, role=Membership.Role.ORG_ADMIN, is_active=True
-        ).exists()
-    ):
-        raise PermissionDenied("APIトークンを失効できるのは組織の管理者だけです。")
+    _require_org_admin(by, token.organization_id, "APIトークンを失効できるのは組織の管理者だけです。")
     ApiToken.objects.filter(pk=token.pk, revoked_at=None).update(revoked_at=timezone.now())

@@ -9,6 +9,7 @@ from questions.admin import QuestionAdmin
 from questions.models import Question, QuestionVersion
 
 from .models import ItemStat
+from .templatetags.report import pct as _pct
 
 FLAG_LABELS = {
     "negative_discrimination": _("識別力が負"),
@@ -21,10 +22,6 @@ FLAG_LABELS = {
 
 def _flags(flags) -> str:
     return "、".join(str(FLAG_LABELS.get(f, f)) for f in flags or [])
-
-
-def _pct(value) -> str:
-    return "—" if value is None else f"{value * 100:.0f}%"
 
 
 class SuspectFilter(admin.SimpleListFilter):

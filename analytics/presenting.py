@@ -7,10 +7,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from .selectors import ReviewItem
-
-
-def _pct(value: float) -> str:
-    return f"{value * 100:.0f}%"
+from .templatetags.report import pct as _pct
 
 
 def review_html(items: list[ReviewItem]) -> SafeString:

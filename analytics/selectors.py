@@ -4,13 +4,11 @@ questions or past attempts."""
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.shortcuts import get_object_or_404
-
 from exams.models import Attempt, AttemptAreaResult, AttemptItem, Blueprint
 from questions.models import VersionChoice
 
 from .models import AreaNorm, BlueprintNorm, ItemStat
-from .statistics import PassChance, deviation_score, pass_chance
+from .statistics import PassChance, RunningMoments, deviation_score, pass_chance
 
 # Standing among examinees is shown only once the cohort is large enough to mean something.
 MIN_COHORT = 30
@@ -86,11 +84,6 @@ class Pace:
     worst_lag_seconds: float  # how far behind the even pace the candidate fell at the worst point
     worst_at: int | None  # the question number answered at that point
     points: list[tuple[int, float, float]] = field(default_factory=list)  # (k-th answer, elapsed share, pace share)
-
-
-def attempt_for_result(*, user, attempt_id: int) -> Attempt:
-    """The candidate's own attempt; anyone else's is a 404."""
-    return get_object_or_404(Attempt.objects.select_related("blueprint__exam"), pk=attempt_id, user=user)
 
 
 def previous_attempt(*, attempt: Attempt) -> Attempt | None:
@@ -177,7 +170,7 @@ def standing(*, attempt: Attempt, norm: BlueprintNorm | None) -> Standing | None
     below = sum(n for c, n in counts.items() if c < attempt.correct_count)
     above = sum(n for c, n in counts.items() if c > attempt.correct_count)
     equal = counts.get(attempt.correct_count, 0)
-    sd = (norm.m2 / norm.count) ** 0.5
+    sd = RunningMoments(count=norm.count, mean=norm.mean, m2=norm.m2).sd
     return Standing(
         examinees=norm.count,
         mean=norm.mean,

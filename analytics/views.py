@@ -3,7 +3,8 @@ from django.shortcuts import redirect, render
 from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 
-from exams.models import Attempt, Blueprint
+from exams import selectors as exam_selectors
+from exams.models import Attempt
 
 from . import charts, selectors
 from .presenting import review_html
@@ -11,7 +12,7 @@ from .presenting import review_html
 
 @login_required
 def attempt_result(request, attempt_id):
-    attempt = selectors.attempt_for_result(user=request.user, attempt_id=attempt_id)
+    attempt = exam_selectors.attempt_of(user=request.user, attempt_id=attempt_id)
     if attempt.status == Attempt.Status.OPEN:
         return redirect("exams:attempt", attempt_id=attempt.pk)
     context = {"attempt": attempt}
@@ -38,7 +39,7 @@ def attempt_result(request, attempt_id):
             "min_cohort": selectors.MIN_COHORT,
             "chance": selectors.chance_to_pass(attempt=attempt),
             "weakest": selectors.weakest_areas(areas),
-            "drill": Blueprint.objects.filter(exam_id=attempt.blueprint.exam_id, is_drill=True, is_active=True).first(),
+            "drill": exam_selectors.drill_for(exam_id=attempt.blueprint.exam_id),
             "review_html": review_html(items),
             "priority": selectors.priority_review(items),
             "pace": pace,
@@ -91,6 +92,6 @@ def history(request):
             "trend": trend,
             "chart": chart,
             "area_rows": area_rows,
-            "drill": chosen and Blueprint.objects.filter(exam_id=chosen.exam_id, is_drill=True, is_active=True).first(),
+            "drill": chosen and exam_selectors.drill_for(exam_id=chosen.exam_id),
         },
     )

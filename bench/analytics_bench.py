@@ -11,38 +11,27 @@ Its users are bench-cohort-*@moshi.example; their attempts are replaced on every
 import argparse
 import io
 import json
-import os
 import random
 import statistics
 import sys
 import time
 from datetime import timedelta
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+import benchsetup  # sets Django up before the imports below
+from django.contrib.auth.hashers import make_password
+from django.db import connection, transaction
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
 
-import django  # noqa: E402
-
-django.setup()
-
-from django.conf import settings  # noqa: E402
-from django.contrib.auth.hashers import make_password  # noqa: E402
-from django.core.management import call_command  # noqa: E402
-from django.db import connection, transaction  # noqa: E402
-from django.test import Client  # noqa: E402
-from django.urls import reverse  # noqa: E402
-from django.utils import timezone  # noqa: E402
-
-from accounts.models import User  # noqa: E402
-from analytics.models import AreaNorm, BlueprintNorm, ItemStat, StatsWatermark  # noqa: E402
-from analytics.services import stats_refresh_all  # noqa: E402
-from exams.drawing import Candidate, Quota, draw  # noqa: E402
-from exams.models import Attempt, Blueprint  # noqa: E402
-from exams.scoring import ItemKey, score_items  # noqa: E402
-from questions.models import SyllabusArea, VersionChoice  # noqa: E402
-from questions.selectors import published_questions  # noqa: E402
+from accounts.models import User
+from analytics.models import AreaNorm, BlueprintNorm, ItemStat, StatsWatermark
+from analytics.services import stats_refresh_all
+from exams.drawing import Candidate, Quota, draw
+from exams.models import Attempt, Blueprint
+from exams.scoring import ItemKey, score_items
+from questions.models import SyllabusArea, VersionChoice
+from questions.selectors import published_questions
 
 PREFIX = "bench-cohort-"
 
@@ -144,11 +133,7 @@ def main() -> None:
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         sys.exit("analytics_bench needs PostgreSQL (DATABASE_URL=postgres://…)")
-    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
-    if not Blueprint.objects.filter(slug="g-kentei-full").exists():
-        for command in ("load_syllabus", "seed_questions", "seed_blueprints"):
-            call_command(command, verbosity=0)
-    blueprint = Blueprint.objects.get(slug="g-kentei-full")
+    blueprint = benchsetup.blueprint_with_bank("g-kentei-full")
     rng = random.Random(2026)
 
     Attempt.objects.filter(user__email__startswith=PREFIX).delete()

@@ -10,30 +10,19 @@ no network), and prints figures, not pass/fail assertions.
 
 import argparse
 import gzip
-import os
 import statistics
-import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+import benchsetup  # sets Django up before the imports below
+from django.contrib.staticfiles import finders
+from django.db import connection
+from django.test import Client
+from django.urls import reverse
 
-import django  # noqa: E402
-
-django.setup()
-
-from django.conf import settings  # noqa: E402
-from django.contrib.staticfiles import finders  # noqa: E402
-from django.core.management import call_command  # noqa: E402
-from django.db import connection  # noqa: E402
-from django.test import Client  # noqa: E402
-from django.urls import reverse  # noqa: E402
-
-from accounts.models import User  # noqa: E402
-from exams import services  # noqa: E402
-from exams.models import Attempt, Blueprint  # noqa: E402
+from accounts.models import User
+from exams import services
+from exams.models import Attempt
 
 TARGETS_MS = {"start": 50, "page": 100, "autosave": 5, "scoring": 50}
 
@@ -56,11 +45,7 @@ def main() -> None:
     parser.add_argument("--blueprint", default="g-kentei-full")
     args = parser.parse_args()
 
-    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]  # the test client's host name
-    if not Blueprint.objects.filter(slug=args.blueprint).exists():
-        for command in ("load_syllabus", "seed_questions", "seed_blueprints"):
-            call_command(command, verbosity=0)
-    blueprint = Blueprint.objects.get(slug=args.blueprint)
+    blueprint = benchsetup.blueprint_with_bank(args.blueprint)
     user, _ = User.objects.get_or_create(email="bench@moshi.example", defaults={"display_name": "bench"})
     Attempt.objects.filter(user=user).delete()
     services.queue_scoring = lambda attempt_id: None  # scoring is timed directly below, not through the broker

@@ -42,6 +42,11 @@ def attempt_of(*, user, attempt_id: int) -> Attempt:
     return get_object_or_404(Attempt.objects.select_related("blueprint__exam"), pk=attempt_id, user=user)
 
 
+def drill_for(*, exam_id: int) -> Blueprint | None:
+    """The exam's drill blueprint, where reports send a candidate to practise weak areas."""
+    return Blueprint.objects.filter(exam_id=exam_id, is_drill=True, is_active=True).first()
+
+
 def drill_areas(*, blueprint: Blueprint) -> list[SyllabusArea]:
     """Areas a drill can be built from (top level and leaves, in syllabus order)."""
     return list(SyllabusArea.objects.filter(exam_id=blueprint.exam_id, in_syllabus=True).order_by("order"))

@@ -83,3 +83,9 @@ def make_question(
         question_publish(question=question)
         question.refresh_from_db()
     return question
+
+
+def key_positions(item) -> list[int]:
+    """Screen positions of an attempt item's correct choices: what a candidate who knows the key clicks."""
+    keys = set(item.version.choices.filter(is_correct=True).values_list("pk", flat=True))
+    return [n for n, cid in enumerate(item.choice_order) if cid in keys]

@@ -6,7 +6,7 @@ from django.utils import timezone
 from exams.models import Attempt, Blueprint, BlueprintQuota
 from exams.services import answer_save, attempt_score, attempt_start, attempt_submit
 from questions.models import Exam, SyllabusArea
-from tests.factories import UserFactory, make_question
+from tests.factories import UserFactory, key_positions, make_question
 
 
 @pytest.fixture
@@ -33,7 +33,7 @@ def take(blueprint, *, user=None, right: int, rng: random.Random, scored_at=None
     user = user or UserFactory()
     attempt = attempt_start(user=user, blueprint=blueprint)
     for item in attempt.items.select_related("version").order_by("position"):
-        keys = [n for n, cid in enumerate(item.choice_order) if item.version.choices.get(pk=cid).is_correct]
+        keys = key_positions(item)
         if item.position <= right:
             chosen = keys
         else:

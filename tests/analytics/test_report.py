@@ -9,7 +9,7 @@ from analytics.models import BlueprintNorm, ItemStat
 from exams.models import Attempt, Blueprint, BlueprintQuota
 from questions.models import SyllabusArea
 from tests.analytics.conftest import take
-from tests.factories import make_question
+from tests.factories import key_positions, make_question
 
 pytestmark = pytest.mark.django_db
 
@@ -55,7 +55,7 @@ def test_report_lists_priority_review_shares_and_a_drill_on_the_weakest_areas(cl
     )
     attempt = take(cohort_blueprint, user=candidate, right=0, rng=random.Random(2))
     missed = attempt.items.select_related("version").get(position=1)
-    key_id = next(cid for cid in missed.choice_order if missed.version.choices.get(pk=cid).is_correct)
+    key_id = missed.choice_order[key_positions(missed)[0]]
     ItemStat.objects.create(
         version=missed.version, responses=20, correct=18, facility=0.9, choice_picks={str(key_id): 18}
     )

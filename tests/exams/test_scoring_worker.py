@@ -6,6 +6,7 @@ import pytest
 
 from exams.models import Attempt
 from exams.services import answer_save, attempt_start, attempt_submit
+from tests.factories import key_positions
 
 pytestmark = [pytest.mark.real_celery, pytest.mark.django_db(transaction=True)]
 
@@ -14,7 +15,7 @@ def test_a_submitted_attempt_is_scored_by_the_worker_process(route_to_worker, ca
     route_to_worker("exams.tasks.score_attempt")
     attempt = attempt_start(user=candidate, blueprint=g_blueprint)
     item = attempt.items.get(position=1)
-    key = next(n for n, cid in enumerate(item.choice_order) if item.version.choices.get(pk=cid).is_correct)
+    key = key_positions(item)[0]
     answer_save(user=candidate, attempt_id=attempt.pk, position=1, selected=[key], flagged=False, seq=1)
 
     assert attempt_submit(attempt=attempt)  # committed at once (no test transaction): on_commit queues it

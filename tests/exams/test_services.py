@@ -18,7 +18,7 @@ from exams.services import (
     sweep_overdue_attempts,
 )
 from questions.models import Exam, SyllabusArea
-from tests.factories import UserFactory, make_question
+from tests.factories import UserFactory, key_positions, make_question
 
 pytestmark = pytest.mark.django_db
 
@@ -231,7 +231,7 @@ def test_a_drill_draws_missed_questions_first_then_unseen_ones(
     seen = {i.position: i for i in first.items.select_related("version")}
     # Right on question 1, wrong on 2 and 3.
     for position, item in seen.items():
-        key = next(n for n, cid in enumerate(item.choice_order) if item.version.choices.get(pk=cid).is_correct)
+        key = key_positions(item)[0]
         chosen = key if position == 1 else (key + 1) % 4
         answer_save(user=candidate, attempt_id=first.pk, position=position, selected=[chosen], flagged=False, seq=1)
     with django_capture_on_commit_callbacks(execute=True):

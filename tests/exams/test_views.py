@@ -10,7 +10,7 @@ from exams.models import Attempt, AttemptItem, Blueprint, BlueprintQuota
 from exams.services import attempt_start
 from questions.models import Exam, SyllabusArea
 from tests.exams.conftest import four
-from tests.factories import make_question
+from tests.factories import key_positions, make_question
 
 pytestmark = pytest.mark.django_db
 
@@ -150,7 +150,7 @@ def test_submit_scores_and_the_result_shows_answers_keys_and_explanations(
     assert client.get(result_url).url == reverse("exams:attempt", args=[attempt.pk])  # open: back to the exam
 
     first = attempt.items.get(position=1)
-    key_position = next(n for n, cid in enumerate(first.choice_order) if first.version.choices.get(pk=cid).is_correct)
+    key_position = key_positions(first)[0]
     save(client, attempt, 1, [key_position], 1)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         response = client.post(reverse("exams:attempt_submit", args=[attempt.pk]))
