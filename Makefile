@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 HOST ?= 127.0.0.1
 
-.PHONY: setup run test lint format collectstatic clean
+.PHONY: setup run test lint format collectstatic clean faults fuzz
 
 $(BIN)/.installed: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,6 +39,18 @@ lint: setup
 format: setup
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# Fault drills at length on their own private PostgreSQL, Redis, gunicorn and Celery (kills a gunicorn worker, the
+# Celery worker mid-scoring; stops Redis, restarts PostgreSQL; leaves an exam to the sweeper): about 10 minutes.
+# `make test` runs the same drills short.
+faults: setup
+	MOSHI_FAULTS=long $(BIN)/python -m pytest tests/faults -s -m faults $(PYTEST_ARGS)
+
+# The HR API fuzzed from its OpenAPI schema, deeper than in `make test` (MOSHI_FUZZ_EXAMPLES per operation).
+# The throttle is lifted so the fuzzer's own request rate is not what it reports.
+fuzz: setup
+	MOSHI_FUZZ_EXAMPLES=$${MOSHI_FUZZ_EXAMPLES:-300} API_TOKEN_RATE=1000000/min \
+		$(BIN)/python -m pytest tests/api/test_api_fuzz.py $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) staticfiles db.sqlite3

@@ -20,7 +20,11 @@ import psycopg2
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-PG_BIN = Path(os.environ.get("MOSHI_PG_BIN", "/usr/lib/postgresql/15/bin"))
+# Debian's PostgreSQL server binaries (the newest installed), or MOSHI_PG_BIN.
+_INSTALLED = sorted(
+    Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: int(p.parent.name) if p.parent.name.isdigit() else 0
+)
+PG_BIN = Path(os.environ.get("MOSHI_PG_BIN") or (_INSTALLED[-1] if _INSTALLED else "/usr/lib/postgresql/15/bin"))
 
 
 class ServiceMissing(Exception):
