@@ -1,0 +1,39 @@
+"""Gunicorn settings shared by docker-compose.yml (web) and the local production-like stack (ops/stack.sh).
+
+Every value can be overridden from the environment, so one file serves a 2-core VM and a bigger host.
+The choices and the figures behind them are in bench/README.md ("Exam day under load").
+"""
+
+import multiprocessing
+import os
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise SystemExit(f"{name} must be a whole number, not {raw!r}") from None
+
+
+bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
+# Moshi's requests are CPU-bound in Python (template rendering, the ORM) with short waits on PostgreSQL and
+# Redis, so processes, not threads, add throughput; 2 × cores + 1 keeps a core busy while a worker waits.
+workers = _int("WEB_WORKERS", 2 * multiprocessing.cpu_count() + 1)
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
+# gthread with a few threads keeps HTTP keep-alive connections open (the sync worker closes every
+# connection after one response) and lets a worker overlap a database wait with another request.
+threads = _int("GUNICORN_THREADS", 4)
+keepalive = _int("GUNICORN_KEEPALIVE", 5)
+timeout = _int("GUNICORN_TIMEOUT", 30)
+graceful_timeout = 30
+# The listen queue must hold an exam-start crowd arriving at once; the kernel caps it at somaxconn.
+backlog = _int("GUNICORN_BACKLOG", 2048)
+# A worker that leaks is replaced before it grows large; jitter keeps workers from restarting together.
+max_requests = _int("GUNICORN_MAX_REQUESTS", 0)
+max_requests_jitter = max_requests // 10
+accesslog = os.environ.get("GUNICORN_ACCESSLOG") or None
+errorlog = "-"
+pidfile = os.environ.get("GUNICORN_PIDFILE") or None
