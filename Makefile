@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 HOST ?= 127.0.0.1
 
-.PHONY: setup run test lint format collectstatic clean faults fuzz
+.PHONY: setup run test lint format collectstatic clean stack stack-start stack-stop loadtest faults fuzz
 
 $(BIN)/.installed: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,6 +39,21 @@ lint: setup
 format: setup
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# A production-like stack on loopback (gunicorn with DEBUG off, Celery worker and beat, the local PostgreSQL
+# and Redis): ops/stack.sh. `make stack` stays in the foreground (Ctrl-C stops it); stack-start runs it in the background.
+stack: setup
+	ops/stack.sh up
+
+stack-start: setup
+	ops/stack.sh start
+
+stack-stop:
+	ops/stack.sh stop
+
+# Exam day under load against the running stack: LOADTEST_CANDIDATES (2000), LOADTEST_ARGS for more flags.
+loadtest: setup
+	ops/stack.sh exec $(BIN)/python bench/loadtest.py $(LOADTEST_ARGS)
 
 # Fault drills at length on their own private PostgreSQL, Redis, gunicorn and Celery (kills a gunicorn worker, the
 # Celery worker mid-scoring; stops Redis, restarts PostgreSQL; leaves an exam to the sweeper): about 10 minutes.

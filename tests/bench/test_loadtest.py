@@ -1,0 +1,92 @@
+"""The exam-day load test's own logic (bench/loadtest.py): percentiles, per-phase figures, what it reads
+from pages and cookies. The load test itself runs against `make stack`, outside the test suite."""
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+_spec = importlib.util.spec_from_file_location(
+    "loadtest", Path(__file__).resolve().parents[2] / "bench" / "loadtest.py"
+)
+loadtest = importlib.util.module_from_spec(_spec)
+sys.modules.setdefault("loadtest", loadtest)  # dataclasses look their module up by name
+_spec.loader.exec_module(loadtest)
+
+
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [(0, 1), (50, 50), (95, 95), (99, 99), (99.5, 100), (100, 100)],
+)
+def test_percentile_is_the_nearest_observed_rank(q, expected):
+    ordered = [float(i) for i in range(1, 101)]
+    assert loadtest.percentile(ordered, q) == expected
+
+
+def test_percentile_of_few_samples_never_interpolates():
+    assert loadtest.percentile([0.010, 0.020, 0.900], 50) == 0.020
+    assert loadtest.percentile([0.010, 0.020, 0.900], 99) == 0.900
+
+
+def test_percentile_of_nothing_is_not_a_number():
+    assert loadtest.percentile([], 50) != loadtest.percentile([], 50)  # NaN
+
+
+def test_phase_counts_only_expected_answers_in_latencies_and_names_every_error():
+    phase = loadtest.Phase("autosave")
+    for i in range(98):
+        phase.record(started=10.0 + i * 0.01, ended=10.0 + i * 0.01 + 0.005, outcome=200, ok=True)
+    phase.record(started=11.0, ended=11.5, outcome=502, ok=False)
+    phase.record(started=11.0, ended=12.0, outcome="ConnectTimeout", ok=False)
+
+    summary = phase.summary()
+
+    assert summary["requests"] == 100
+    assert summary["ok"] == 98
+    assert summary["errors"] == {"502": 1, "ConnectTimeout": 1}
+    assert summary["span_s"] == pytest.approx(2.0)
+    assert summary["rate_per_s"] == pytest.approx(50.0)
+    assert summary["p50_ms"] == pytest.approx(5.0)
+    assert summary["p99_ms"] == pytest.approx(5.0)  # the slow failures are not latencies of a save
+
+
+def test_a_200_where_a_redirect_was_expected_is_an_error():
+    phase = loadtest.Phase("start POST")
+    phase.record(started=0.0, ended=0.1, outcome=200, ok=False)  # the form came back instead of the exam
+    assert phase.summary()["errors"] == {"200": 1}
+
+
+def test_table_has_one_row_per_phase_with_its_errors():
+    ok, bad = loadtest.Phase("ping"), loadtest.Phase("submit")
+    ok.record(0.0, 0.002, 200, ok=True)
+    bad.record(0.0, 0.002, 409, ok=False)
+    table = loadtest.format_table([ok, bad]).splitlines()
+    assert table[2].startswith("| ping | 1 | 0 |")
+    assert table[3].startswith("| submit | 1 | 409: 1 |")
+
+
+def test_choice_counts_read_each_question_and_ignore_the_rest_of_the_page():
+    page = (
+        b'<section class="exam-q" id="q1"><input type="radio"><input type="radio"></section>'
+        b'<section class="exam-q" id="q2"><input type="checkbox"><input type="checkbox"><input type="checkbox">'
+        b'</section><form id="submit-form"><input type="hidden" name="csrfmiddlewaretoken"></form>'
+    )
+    assert loadtest.choice_counts(page) == [2, 3]
+
+
+def test_cookies_marked_secure_are_kept_and_deleted_ones_dropped():
+    candidate = loadtest.Candidate("c@example.jp", cookies={"messages": "old"})
+    response = httpx.Response(
+        302,
+        headers=[
+            ("Set-Cookie", "csrftoken=abc; Path=/; SameSite=Lax; Secure"),
+            ("Set-Cookie", "sessionid=xyz; HttpOnly; Path=/; Secure"),
+            ("Set-Cookie", 'messages=""; expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Path=/'),
+        ],
+    )
+    candidate.take_cookies(response)
+    assert candidate.cookies == {"csrftoken": "abc", "sessionid": "xyz"}
+    assert candidate.csrf == "abc"
+    assert candidate.cookie_header == "csrftoken=abc; sessionid=xyz"
