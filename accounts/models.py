@@ -1,9 +1,16 @@
+import hashlib
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+
+def secret_hash(key: str) -> str:
+    """What is stored of a secret key (API token, invitation link): its SHA-256, never the key."""
+    return hashlib.sha256(key.encode()).hexdigest()
 
 
 class UserManager(BaseUserManager):
@@ -173,3 +180,46 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organization} · {self.name} ({self.prefix}…)"
+
+
+class Invitation(models.Model):
+    """An org admin's invitation to join the organization. The one-time link's key is stored only as a
+    SHA-256; accepting it creates the membership with the department, role and employee code given here."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField(_("メールアドレス"))
+    display_name = models.CharField(_("氏名"), max_length=100, blank=True)
+    department = models.ForeignKey(
+        Department, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("部署")
+    )
+    employee_code = models.CharField(_("社員番号"), max_length=50, blank=True)
+    role = models.CharField(_("役割"), max_length=20, choices=Membership.Role.choices, default=Membership.Role.MEMBER)
+    key_hash = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("招待")
+        verbose_name_plural = _("招待")
+        constraints = [
+            # One pending invitation per person and organization; a new one replaces the old.
+            models.UniqueConstraint(
+                Lower("email"),
+                "organization",
+                condition=models.Q(accepted_at=None, cancelled_at=None),
+                name="invitation_one_pending_per_email",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} → {self.organization}"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.accepted_at is None and self.cancelled_at is None and self.expires_at > timezone.now()

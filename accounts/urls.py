@@ -20,4 +20,8 @@ urlpatterns = [
     path("accounts/reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
     path("language/", views.language_switch, name="language_switch"),
     path("org/api-tokens/", views.api_tokens, name="api_tokens"),
+    path("org/members/", views.org_members, name="org_members"),
+    path("org/members/<int:membership_id>/", views.org_member, name="org_member"),
+    path("org/departments/", views.org_departments, name="org_departments"),
+    path("join/<str:key>/", views.join, name="join"),
 ]

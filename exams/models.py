@@ -5,12 +5,16 @@ Attempt state machine — transitions happen only in exams/services.py, each as 
     OPEN ──submit (button, timer, sweeper)──▶ SUBMITTED ──score task──▶ SCORED
 """
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Organization
+from accounts.models import Department, Membership, Organization
 from questions.models import Exam, Question, QuestionVersion, SyllabusArea
 
 
@@ -186,3 +190,70 @@ class KeyCorrection(models.Model):
 
     def __str__(self) -> str:
         return f"{self.version} {self.old_key} → {self.new_key}"
+
+
+class Assignment(models.Model):
+    """HR asks departments and/or named members to take a blueprint by a due date. A member has done it
+    with a submitted attempt of the blueprint started at or after `opens_at`; on time if submitted before
+    `due_at`. Both are instants (midnight, Tokyo) so SQL compares them per row; people pick dates."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="assignments")
+    blueprint = models.ForeignKey(Blueprint, on_delete=models.PROTECT, related_name="+", verbose_name=_("模擬試験"))
+    opens_at = models.DateTimeField(_("この日以降の受験を数える"))
+    due_at = models.DateTimeField(_("期限（この時刻まで）"))
+    note = models.CharField(_("メモ"), max_length=200, blank=True)
+    departments = models.ManyToManyField(
+        Department, blank=True, related_name="assignments", verbose_name=_("対象の部署")
+    )
+    members = models.ManyToManyField(
+        Membership, blank=True, related_name="assignments", verbose_name=_("対象のメンバー")
+    )
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("課題")
+        verbose_name_plural = _("課題")
+        indexes = [models.Index(fields=["organization", "due_at"])]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(due_at__gt=models.F("opens_at")), name="due_after_open")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.blueprint} — {self.due_on:%Y-%m-%d}"
+
+    @property
+    def due_on(self):
+        """The last day, as HR chose it."""
+        return timezone.localtime(self.due_at - timedelta(microseconds=1)).date()
+
+    @property
+    def opens_on(self):
+        return timezone.localtime(self.opens_at).date()
+
+
+class RealResult(models.Model):
+    """A member's result in the real JDLA exam (not a mock): which session, when, and whether they passed.
+    Recorded by the member or by HR for them; companies compare it with mock readiness."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="real_results")
+    exam = models.ForeignKey(Exam, on_delete=models.PROTECT, related_name="+", verbose_name=_("試験"))
+    session = models.CharField(
+        _("回"), max_length=10, help_text=_("年#回 の形で。例: 2025#6（2025年 第6回）"),
+        validators=[RegexValidator(r"^20\d\d#\d{1,2}$", _("年#回 の形で入力してください（例: 2025#6）。"))],
+    )  # fmt: skip
+    taken_on = models.DateField(_("受験日"))
+    passed = models.BooleanField(_("合格"))
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("本番試験の結果")
+        verbose_name_plural = _("本番試験の結果")
+        constraints = [models.UniqueConstraint(fields=["user", "exam", "session"], name="real_result_once_per_session")]
+        indexes = [models.Index(fields=["updated_at", "id"])]  # the HR API's updated_since
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.exam} {self.session}: {'passed' if self.passed else 'failed'}"

@@ -6,20 +6,22 @@ import logging
 import random
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Case, Value, When
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from accounts.models import Membership
 from questions.models import Question, QuestionVersion, SyllabusArea, VersionChoice
 from questions.selectors import published_questions
 from questions.services import version_key_correct
 
 from .drawing import Candidate, Quota, ShortBank, draw
-from .models import Attempt, AttemptAreaResult, AttemptItem, Blueprint, KeyCorrection
+from .models import Assignment, Attempt, AttemptAreaResult, AttemptItem, Blueprint, KeyCorrection, RealResult
 from .scoring import ItemKey, ScoreResult, score_items
 
 logger = logging.getLogger(__name__)
@@ -441,3 +443,87 @@ def sweep_overdue_attempts(*, now=None, batch_size: int = 500) -> tuple[int, int
     for attempt_id in stuck:
         queue_scoring(attempt_id)
     return submitted, len(stuck)
+
+
+# --- Assignments and real exam results -------------------------------------------------------------------
+
+
+def _start_of_day(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def _require_reports_manager(by, organization_id: int) -> None:
+    if not Membership.objects.filter(
+        user=by, organization_id=organization_id, is_active=True,
+        role__in=[Membership.Role.HR_MANAGER, Membership.Role.ORG_ADMIN],
+    ).exists():  # fmt: skip
+        raise PermissionDenied(_("課題を出せるのは組織の人事・育成担当と管理者だけです。"))
+
+
+@transaction.atomic
+def assignment_create(
+    *, organization, blueprint: Blueprint, due_on: date, departments=(), members=(), opens_on: date | None = None,
+    note: str = "", by,
+) -> Assignment:  # fmt: skip
+    """Assign a blueprint to departments and/or members of the organization, due by the end of `due_on`."""
+    _require_reports_manager(by, organization.pk)
+    today = timezone.localdate()
+    opens_on = opens_on or today
+    problems = []
+    if not blueprint.is_active or not (
+        not blueprint.organizations.exists() or blueprint.organizations.filter(pk=organization.pk).exists()
+    ):
+        problems.append(_("この模擬試験はこの組織では使えません。"))
+    if due_on < today:
+        problems.append(_("期限は今日以降の日付にしてください。"))
+    if opens_on > due_on:
+        problems.append(_("受験を数え始める日は期限より前にしてください。"))
+    if not departments and not members:
+        problems.append(_("対象の部署かメンバーを選んでください。"))
+    if any(d.organization_id != organization.pk for d in departments) or any(
+        m.organization_id != organization.pk for m in members
+    ):
+        problems.append(_("対象は同じ組織の部署とメンバーから選んでください。"))
+    if problems:
+        raise DjangoValidationError(problems)
+    assignment = Assignment.objects.create(
+        organization=organization, blueprint=blueprint, opens_at=_start_of_day(opens_on),
+        due_at=_start_of_day(due_on + timedelta(days=1)), note=note, created_by=by,
+    )  # fmt: skip
+    assignment.departments.set(departments)
+    assignment.members.set(members)
+    return assignment
+
+
+def assignment_delete(*, assignment: Assignment, by) -> None:
+    _require_reports_manager(by, assignment.organization_id)
+    assignment.delete()
+
+
+def _may_record_for(by, user) -> bool:
+    """A person records their own results; HR of an organization the person belongs to records for them."""
+    return by.pk == user.pk or Membership.objects.filter(
+        user=by, is_active=True, role__in=[Membership.Role.HR_MANAGER, Membership.Role.ORG_ADMIN],
+        organization__memberships__user=user,
+    ).exists()  # fmt: skip
+
+
+def real_result_record(*, user, exam, session: str, taken_on: date, passed: bool, by) -> RealResult:
+    """Record (or correct) a real exam result; one per person, exam and session."""
+    if not _may_record_for(by, user):
+        raise PermissionDenied(_("本番試験の結果を記録できるのは本人と所属組織の人事担当だけです。"))
+    if taken_on > timezone.localdate():
+        raise DjangoValidationError({"taken_on": _("受験日が未来になっています。")})
+    result = RealResult.objects.filter(user=user, exam=exam, session=session).first() or RealResult(
+        user=user, exam=exam, session=session
+    )
+    result.taken_on, result.passed, result.recorded_by = taken_on, passed, by
+    result.full_clean()
+    result.save()
+    return result
+
+
+def real_result_delete(*, result: RealResult, by) -> None:
+    if not _may_record_for(by, result.user):
+        raise PermissionDenied(_("本番試験の結果を削除できるのは本人と所属組織の人事担当だけです。"))
+    result.delete()

@@ -4,7 +4,9 @@ import json
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import JsonResponse
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -12,9 +14,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from accounts.selectors import manager_membership, member_of
+
 from . import selectors, services
-from .forms import StartForm
-from .models import Attempt, Blueprint
+from .forms import AssignmentForm, RealResultForm, StartForm
+from .models import Attempt, Blueprint, RealResult
 from .presenting import exam_sections_html, navigator_html
 
 
@@ -157,3 +161,95 @@ def attempt_submit(request, attempt_id):
     if request.headers.get("Accept") == "application/json":
         return JsonResponse({"result": result_url})
     return redirect(result_url)
+
+
+# --- Assignments (HR) and real exam results (members, or HR for them) ----------------------------------------
+
+
+@login_required
+def assignments(request):
+    """HR: the organization's assignments with completion, and a form to add one."""
+    membership = manager_membership(user=request.user)
+    organization = membership.organization
+    form = AssignmentForm(
+        request.POST or None, organization=organization, blueprints=selectors.blueprints_for(user=request.user)
+    )
+    if request.method == "POST" and "delete" in request.POST:
+        assignment = selectors.assignment_of(
+            organization_id=organization.pk, assignment_id=_int(request.POST["delete"])
+        )
+        services.assignment_delete(assignment=assignment, by=request.user)
+        messages.success(request, _("課題を削除しました。"))
+        return redirect("exams:assignments")
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.assignment_create(
+                organization=organization, blueprint=data["blueprint"], due_on=data["due_on"],
+                opens_on=data["opens_on"], departments=list(data["departments"]), members=data["people"],
+                note=data["note"], by=request.user,
+            )  # fmt: skip
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("課題を登録しました。対象のメンバーのホームに表示されます。"))
+            return redirect("exams:assignments")
+    return render(request, "exams/assignments.html", {
+        "user_membership": membership, "form": form,
+        "assignments": selectors.assignments_of(organization_id=organization.pk),
+    })  # fmt: skip
+
+
+@login_required
+def assignment_detail(request, assignment_id):
+    """HR: who has done an assignment, who has not, and who did it late."""
+    membership = manager_membership(user=request.user)
+    assignment = selectors.assignment_of(organization_id=membership.organization_id, assignment_id=assignment_id)
+    targets = selectors.assignment_targets(assignment=assignment)
+    show = request.GET.get("show", "")
+    if show == "pending":
+        targets = targets.filter(done_at__isnull=True)
+    page = Paginator(targets, 100).get_page(request.GET.get("page"))
+    return render(request, "exams/assignment_detail.html", {
+        "user_membership": membership, "assignment": assignment, "page": page, "show": show,
+        "completion": selectors.assignments_of(organization_id=membership.organization_id, only=[assignment.pk])[0],
+    })  # fmt: skip
+
+
+@login_required
+def real_results(request):
+    """A member's real JDLA exam results. HR opens it with ?member=<membership id> to record for someone
+    in their organization; any other id is a 404."""
+    person, member = request.user, None
+    if "member" in request.GET:
+        manager = manager_membership(user=request.user)
+        member = member_of(organization_id=manager.organization_id, membership_id=_int(request.GET["member"]))
+        person = member.user
+    form = RealResultForm(request.POST or None)
+    if request.method == "POST" and "delete" in request.POST:
+        result = get_object_or_404(RealResult, pk=_int(request.POST["delete"]), user=person)
+        services.real_result_delete(result=result, by=request.user)
+        messages.success(request, _("記録を削除しました。"))
+        return redirect(request.get_full_path())
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.real_result_record(
+                user=person, exam=data["exam"], session=data["session"], taken_on=data["taken_on"],
+                passed=data["passed"], by=request.user,
+            )  # fmt: skip
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("本番試験の結果を記録しました。"))
+            return redirect(request.get_full_path())
+    return render(request, "exams/real_results.html", {
+        "form": form, "member": member, "person": person, "results": selectors.real_results_of(user=person),
+    })  # fmt: skip
+
+
+def _int(value) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise Http404 from None

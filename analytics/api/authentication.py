@@ -8,8 +8,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions, permissions, throttling
 
-from accounts.models import ApiToken
-from accounts.services import api_token_hash
+from accounts.models import ApiToken, secret_hash
 
 # last_used_at is written at most this often, so reads do not turn into writes.
 LAST_USED_EVERY = timedelta(minutes=1)
@@ -33,7 +32,7 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
             return None
         if len(header) != 2:
             raise exceptions.AuthenticationFailed(_("Authorization: Bearer <トークン> の形で送ってください。"))
-        token = ApiToken.objects.filter(key_hash=api_token_hash(header[1]), revoked_at=None).first()
+        token = ApiToken.objects.filter(key_hash=secret_hash(header[1]), revoked_at=None).first()
         if token is None:
             raise exceptions.AuthenticationFailed(_("トークンが無効か、失効しています。"))
         now = timezone.now()

@@ -24,3 +24,11 @@ def signed_pct(value) -> str:
 def minutes(seconds) -> str:
     seconds = round(seconds or 0)
     return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+@register.filter
+def heat_band(rate) -> str:
+    """A heatmap cell's shade: five bands of correct rate (the number is always printed too)."""
+    if rate is None:
+        return "heat-none"
+    return f"heat-{min(4, max(0, int((rate - 0.4) * 10)))}"  # <50%, 50s, 60s, 70s, 80%+

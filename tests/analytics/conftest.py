@@ -1,4 +1,5 @@
 import random
+from types import SimpleNamespace
 
 import pytest
 from django.utils import timezone
@@ -51,3 +52,77 @@ def take(blueprint, *, user=None, right: int, rng: random.Random, scored_at=None
 @pytest.fixture
 def long_ago():
     return timezone.now() - timezone.timedelta(hours=1)
+
+
+def bulk_members(organization, n: int, *, department=None, exam=None, start: int = 0) -> list:
+    """n members made in a few queries (no password hashing), each with a mock record and a real result
+    for `exam` when given, so per-member columns are really read."""
+    from accounts.models import Membership, User
+    from analytics.models import MemberExamStat
+    from exams.models import RealResult
+
+    tag = f"{organization.slug}-{start}"
+    users = User.objects.bulk_create(User(email=f"bulk{i}-{tag}@example.jp", display_name=f"社員{i}") for i in range(n))
+    members = Membership.objects.bulk_create(
+        Membership(user=u, organization=organization, department=department, employee_code=f"B{start + i}-{tag}")
+        for i, u in enumerate(users)
+    )
+    if exam is not None:
+        now = timezone.now()
+        MemberExamStat.objects.bulk_create(
+            MemberExamStat(user=u, exam=exam, attempts=1, passed_attempts=i % 2, best_score=0.5 + (i % 2) * 0.3,
+                           latest_score=0.5 + (i % 2) * 0.3, latest_passed=bool(i % 2), latest_pass_ratio=0.7,
+                           latest_at=now)
+            for i, u in enumerate(users)
+        )  # fmt: skip
+        RealResult.objects.bulk_create(
+            RealResult(user=u, exam=exam, session="2025#6", taken_on=now.date(), passed=bool(i % 2))
+            for i, u in enumerate(users)
+        )
+    return members
+
+
+@pytest.fixture
+def hr_world(organization, other_organization, hr_manager, other_org_hr, cohort_blueprint):
+    """Two organizations with departments, members, scored mocks, real results and assignments, folded into
+    the HR aggregates. Figures the tests expect are written beside each line."""
+    from accounts.models import Department, Membership
+    from analytics.services import stats_refresh_all
+    from exams.models import RealResult
+    from exams.services import assignment_create
+    from tests.factories import MembershipFactory
+
+    rng = random.Random(11)
+    sales = Department.objects.create(organization=organization, name="営業部")
+    dev = Department.objects.create(organization=organization, name="開発部")
+    admin = MembershipFactory(organization=organization, role=Membership.Role.ORG_ADMIN, department=None).user
+    s1 = MembershipFactory(organization=organization, department=sales)
+    s2 = MembershipFactory(organization=organization, department=sales)
+    d1 = MembershipFactory(organization=organization, department=dev)
+    n1 = MembershipFactory(organization=organization, department=None)
+    take(cohort_blueprint, user=s1.user, right=6, rng=rng)  # passed
+    take(cohort_blueprint, user=s1.user, right=2, rng=rng)  # s1's latest: failed
+    take(cohort_blueprint, user=s2.user, right=5, rng=rng)  # passed
+    take(cohort_blueprint, user=d1.user, right=1, rng=rng)  # failed
+    exam = cohort_blueprint.exam
+    today = timezone.localdate()
+    RealResult.objects.create(user=s1.user, exam=exam, session="2025#6", taken_on=today, passed=True)
+    RealResult.objects.create(user=d1.user, exam=exam, session="2025#6", taken_on=today, passed=False)
+    assignment = assignment_create(
+        organization=organization, blueprint=cohort_blueprint, due_on=today + timezone.timedelta(days=7),
+        departments=[dev], members=[n1], by=hr_manager,
+    )  # fmt: skip  # targets d1 (done) and n1 (not yet)
+
+    beta_sales = Department.objects.create(organization=other_organization, name="営業部")
+    o1 = MembershipFactory(organization=other_organization, department=beta_sales)
+    take(cohort_blueprint, user=o1.user, right=6, rng=rng)
+    RealResult.objects.create(user=o1.user, exam=exam, session="2025#6", taken_on=today, passed=True)
+    other_assignment = assignment_create(
+        organization=other_organization, blueprint=cohort_blueprint, due_on=today, departments=[beta_sales],
+        by=other_org_hr,
+    )  # fmt: skip
+    stats_refresh_all(now=timezone.now() + timezone.timedelta(minutes=5))
+    return SimpleNamespace(
+        sales=sales, dev=dev, admin=admin, s1=s1, s2=s2, d1=d1, n1=n1, exam=exam, assignment=assignment,
+        beta_sales=beta_sales, o1=o1, other_assignment=other_assignment,
+    )  # fmt: skip
