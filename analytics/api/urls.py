@@ -10,4 +10,9 @@ urlpatterns = [
     path("members", views.MemberListView.as_view(), name="members"),
     path("members/<int:pk>", views.MemberDetailView.as_view(), name="member"),
     path("attempts", views.AttemptListView.as_view(), name="attempts"),
+    path("pass-rates", views.PassRateView.as_view(), name="pass_rates"),
+    path("weaknesses", views.WeaknessView.as_view(), name="weaknesses"),
+    path("assignments", views.AssignmentListView.as_view(), name="assignments"),
+    path("assignments/<int:pk>/members", views.AssignmentMembersView.as_view(), name="assignment_members"),
+    path("real-results", views.RealResultListView.as_view(), name="real_results"),
 ]

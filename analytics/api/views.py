@@ -3,15 +3,19 @@ organization's ids are simply not found."""
 
 import django_filters
 from django.db.models import Count, OuterRef, Q, Subquery
+from django.shortcuts import get_object_or_404
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
 from rest_framework import generics, pagination, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import Department, Membership, Organization
-from exams.models import Attempt
+from exams.models import Assignment, Attempt, RealResult
+from exams.selectors import assignment_completion, assignment_of, assignment_targets
+from questions.models import Exam
 
+from .. import org_selectors
 from .authentication import BearerTokenAuthentication, IsOrganizationClient, TokenRateThrottle
 
 
@@ -146,4 +150,241 @@ class AttemptListView(OrganizationAPIView, generics.ListAPIView):
                 department_id=Subquery(membership.values("department_id")[:1]),
             )
             .select_related("blueprint__exam")
+        )
+
+
+# --- Aggregates: pass rates and weaknesses ---------------------------------------------------------------
+
+
+EXAM_CODES = [Exam.G_KENTEI, Exam.E_SHIKAKU, Exam.GENAI_TEST]
+
+
+class MonthField(serializers.DateField):
+    """A month as YYYY-MM (a full date is accepted too); its first day."""
+
+    def to_internal_value(self, value):
+        if isinstance(value, str) and len(value) == 7:
+            value = f"{value}-01"
+        return super().to_internal_value(value).replace(day=1)
+
+
+class PassRateQuery(serializers.Serializer):
+    group_by = serializers.CharField(
+        default="department", help_text="Comma-separated: any of department, blueprint, month"
+    )
+    exam = serializers.ChoiceField(choices=EXAM_CODES, required=False, help_text="Exam code, e.g. g_kentei")
+    blueprint = serializers.SlugField(required=False, help_text="Blueprint slug, e.g. g-kentei-full")
+    department = serializers.IntegerField(required=False, min_value=0, help_text="Department id (0: none)")
+    since = MonthField(required=False, help_text="First month, YYYY-MM")
+    until = MonthField(required=False, help_text="Last month, YYYY-MM")
+
+    def validate_group_by(self, value):
+        groups = [g.strip() for g in value.split(",") if g.strip()]
+        unknown = [g for g in groups if g not in org_selectors.PASS_RATE_GROUPS]
+        if unknown or not groups:
+            raise serializers.ValidationError(f"Choose from {', '.join(org_selectors.PASS_RATE_GROUPS)}")
+        return groups
+
+
+class PassRateSerializer(serializers.Serializer):
+    department_id = serializers.IntegerField(allow_null=True, required=False)
+    department = serializers.CharField(allow_null=True, required=False)
+    blueprint = serializers.CharField(allow_null=True, required=False)
+    month = serializers.CharField(allow_null=True, required=False, help_text="YYYY-MM")
+    attempts = serializers.IntegerField()
+    passed = serializers.IntegerField()
+    pass_rate = serializers.FloatField(allow_null=True, help_text="passed / attempts, 0..1")
+    mean_score = serializers.FloatField(allow_null=True, help_text="0..1")
+
+
+def _results_of(serializer_class, name):
+    return inline_serializer(name, {"results": serializer_class(many=True)})
+
+
+PASS_RATE_EXAMPLE = OpenApiExample(
+    "By department and month",
+    value={
+        "results": [
+            {
+                "department_id": 3,
+                "department": "営業部",
+                "blueprint": None,
+                "month": "2026-10",
+                "attempts": 42,
+                "passed": 25,
+                "pass_rate": 0.595,
+                "mean_score": 0.712,
+            }
+        ]
+    },
+    response_only=True,
+)
+
+
+class PassRateView(OrganizationAPIView, APIView):
+    """Full-form mock attempts (drills excluded) and passes, grouped. Kept current within a few minutes."""
+
+    @extend_schema(
+        parameters=[PassRateQuery],
+        responses=_results_of(PassRateSerializer, "PassRates"),
+        examples=[PASS_RATE_EXAMPLE],
+        summary="Mock pass rates grouped by department, blueprint and/or month",
+    )
+    def get(self, request):
+        query = PassRateQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        q = query.validated_data
+        rows = org_selectors.pass_rates(
+            organization_id=self.organization_id, group_by=q["group_by"], exam_code=q.get("exam"),
+            blueprint=q.get("blueprint"), department_id=q.get("department"), since=q.get("since"),
+            until=q.get("until"),
+        )  # fmt: skip
+        fields = {"department": ("department_id", "department"), "blueprint": ("blueprint",), "month": ("month",)}
+        shown = {f for g in q["group_by"] for f in fields[g]} | {"attempts", "passed", "pass_rate", "mean_score"}
+        data = [{k: v for k, v in PassRateSerializer(r).data.items() if k in shown} for r in rows]
+        return Response({"results": data})
+
+
+class WeaknessQuery(serializers.Serializer):
+    exam = serializers.ChoiceField(choices=EXAM_CODES, help_text="Exam code, e.g. g_kentei")
+    department = serializers.IntegerField(required=False, min_value=0, help_text="Department id (0: none)")
+    since = MonthField(required=False, help_text="First month, YYYY-MM")
+    level = serializers.ChoiceField(choices=["top", "leaf"], default="top", help_text="Syllabus level")
+
+
+class WeaknessSerializer(serializers.Serializer):
+    department_id = serializers.IntegerField(allow_null=True)
+    department = serializers.CharField()
+    area_code = serializers.CharField()
+    area = serializers.CharField()
+    correct = serializers.IntegerField()
+    total = serializers.IntegerField()
+    rate = serializers.FloatField(allow_null=True, help_text="correct / total, 0..1")
+    organization_rate = serializers.FloatField(allow_null=True)
+    gap = serializers.FloatField(allow_null=True, help_text="rate − organization_rate")
+
+
+class WeaknessView(OrganizationAPIView, APIView):
+    """Correct rate per department and syllabus area beside the organization's; weakest first."""
+
+    @extend_schema(
+        parameters=[WeaknessQuery],
+        responses=_results_of(WeaknessSerializer, "Weaknesses"),
+        summary="Syllabus areas by department, weakest first",
+    )
+    def get(self, request):
+        query = WeaknessQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        q = query.validated_data
+        exam = get_object_or_404(Exam, code=q["exam"])
+        rows = org_selectors.weaknesses(
+            organization_id=self.organization_id, exam_id=exam.pk, since=q.get("since"),
+            department_id=q.get("department"), leaves=q["level"] == "leaf",
+        )  # fmt: skip
+        return Response({"results": WeaknessSerializer(rows, many=True).data})
+
+
+# --- Assignments and real results -----------------------------------------------------------------------------
+
+
+class AssignmentSerializer(serializers.ModelSerializer):
+    blueprint = serializers.CharField(source="blueprint.slug")
+    departments = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    members = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    due_on = serializers.DateField()
+    opens_on = serializers.DateField()
+    targets = serializers.IntegerField(help_text="Active members it is for")
+    done = serializers.IntegerField(help_text="Of them, who submitted an attempt that counts")
+    done_on_time = serializers.IntegerField()
+
+    class Meta:
+        model = Assignment
+        fields = ["id", "blueprint", "departments", "members", "opens_on", "due_on", "note", "targets", "done",
+                  "done_on_time", "created_at", "updated_at"]  # fmt: skip
+
+
+class AssignmentListView(OrganizationAPIView, generics.ListAPIView):
+    serializer_class = AssignmentSerializer
+    pagination_class = Cursor
+
+    def get_queryset(self):
+        return (
+            Assignment.objects.filter(organization_id=self.organization_id)
+            .select_related("blueprint")
+            .prefetch_related("departments", "members")
+        )
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        totals = {a.pk: [0, 0, 0] for a in page}
+        if page:
+            for c in assignment_completion(organization_id=self.organization_id, assignment_ids=list(totals)):
+                row = totals[c.assignment_id]
+                row[0], row[1], row[2] = row[0] + c.targets, row[1] + c.done, row[2] + c.done_on_time
+        for a in page:
+            a.targets, a.done, a.done_on_time = totals[a.pk]
+        return page
+
+
+class AssignmentMemberSerializer(serializers.ModelSerializer):
+    member = serializers.IntegerField(source="pk")
+    department = serializers.IntegerField(source="department_id", allow_null=True)
+    done_at = serializers.DateTimeField(allow_null=True, help_text="First submitted attempt that counts")
+
+    class Meta:
+        model = Membership
+        fields = ["member", "employee_code", "department", "done_at"]
+
+
+class AssignmentMembersView(OrganizationAPIView, generics.ListAPIView):
+    """Who an assignment is for, and when each of them did it (null: not yet)."""
+
+    serializer_class = AssignmentMemberSerializer
+    pagination_class = Cursor
+
+    def get_queryset(self):
+        if self.organization_id is None:
+            return Membership.objects.none()
+        assignment = assignment_of(organization_id=self.organization_id, assignment_id=self.kwargs["pk"])
+        return assignment_targets(assignment=assignment).order_by()
+
+
+class RealResultFilter(django_filters.FilterSet):
+    member = django_filters.NumberFilter(method="filter_member", help_text="Membership id")
+    exam = django_filters.CharFilter(field_name="exam__code")
+    session = django_filters.CharFilter()
+    passed = django_filters.BooleanFilter()
+    updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+
+    class Meta:
+        model = RealResult
+        fields = []
+
+    def filter_member(self, queryset, name, value):
+        return queryset.filter(member_id=value)
+
+
+class RealResultSerializer(serializers.ModelSerializer):
+    member = serializers.IntegerField(source="member_id")
+    exam = serializers.CharField(source="exam.code")
+
+    class Meta:
+        model = RealResult
+        fields = ["id", "member", "exam", "session", "taken_on", "passed", "updated_at"]
+
+
+class RealResultListView(OrganizationAPIView, generics.ListAPIView):
+    """Real JDLA exam results recorded by members (or HR), for real pass rates beside mock readiness."""
+
+    serializer_class = RealResultSerializer
+    pagination_class = AttemptCursor
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = RealResultFilter
+
+    def get_queryset(self):
+        membership = Membership.objects.filter(organization_id=self.organization_id, user_id=OuterRef("user_id"))
+        return (
+            RealResult.objects.filter(user__memberships__organization_id=self.organization_id)
+            .annotate(member_id=Subquery(membership.values("pk")[:1]))
+            .select_related("exam")
         )

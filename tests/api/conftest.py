@@ -1,1 +1,1 @@
-from tests.analytics.conftest import cohort_blueprint  # noqa: F401  (a small scored form to list)
+from tests.analytics.conftest import cohort_blueprint, hr_world  # noqa: F401  (a scored form; two organizations' data)

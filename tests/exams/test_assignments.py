@@ -14,7 +14,7 @@ from accounts.models import Department, Membership
 from exams.models import Attempt, RealResult
 from exams.selectors import assignment_targets, assignments_for, assignments_of
 from exams.services import assignment_create, real_result_record
-from tests.analytics.conftest import bulk_members, cohort_blueprint, take  # noqa: F401 (a fixture)
+from tests.analytics.conftest import bulk_members, take
 from tests.factories import MembershipFactory
 
 pytestmark = pytest.mark.django_db
