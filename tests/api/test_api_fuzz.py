@@ -29,9 +29,11 @@ schema.config.generation.update(max_examples=EXAMPLES)
 
 
 @pytest.fixture
-def api_key(db, organization, other_organization, cohort_blueprint):
+def api_key(db, settings, organization, other_organization, cohort_blueprint):
     """An organization token, and data behind it: nested departments, members in and out of them, scored
     attempts; another organization's member and attempt the token must never see."""
+    # Made again for every operation: no one logs in here, so the factories' passwords need no slow hash.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     rng = random.Random(7)
     parent = DepartmentFactory(organization=organization, name="開発本部")
     child = DepartmentFactory(organization=organization, name="AI推進部", parent=parent)

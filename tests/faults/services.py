@@ -105,7 +105,6 @@ class Process:
 
     def stop(self, timeout: float = 15) -> None:
         if not self.alive():
-            self.signal_group(signal.SIGKILL)  # children a killed parent may have left
             return
         self.signal_group(signal.SIGTERM)
         try:
