@@ -26,7 +26,7 @@ SUPERUSER_EMAIL = "superuser@demo.moshi.example"
 INDIVIDUAL_EMAIL = "candidate@demo.moshi.example"
 
 # Commands other apps provide, run after the people exist (by name: accounts imports no other app).
-SEED_STEPS = ("load_syllabus", "seed_questions", "seed_blueprints")
+SEED_STEPS = ("load_syllabus", "seed_questions", "seed_blueprints", "seed_demo_activity")
 
 
 class Command(BaseCommand):
