@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from .models import Department, Membership, Organization, User
+from .models import Department, Invitation, Membership, Organization, User
 
 
 @admin.register(User)
@@ -49,3 +49,17 @@ class MembershipAdmin(admin.ModelAdmin):
     list_filter = ("organization", "role", "is_active")
     search_fields = ("user__email", "user__display_name", "employee_code")
     autocomplete_fields = ("user", "department")
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    """Read-only: invitations are issued in the app, where the one-time link is shown."""
+
+    list_display = ("email", "organization", "department", "role", "created_at", "expires_at", "accepted_at")
+    list_select_related = ("organization", "department")
+    list_filter = ("organization", "role")
+    search_fields = ("email", "display_name", "employee_code")
+    readonly_fields = [f.name for f in Invitation._meta.fields]
+
+    def has_add_permission(self, request):
+        return False

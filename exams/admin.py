@@ -10,7 +10,7 @@ from questions.models import QuestionVersion
 from questions.services import PUBLISH_PERMISSION
 
 from . import services
-from .models import Attempt, Blueprint, BlueprintQuota, KeyCorrection
+from .models import Assignment, Attempt, Blueprint, BlueprintQuota, KeyCorrection, RealResult
 
 
 class QuotaFormSet(BaseInlineFormSet):
@@ -144,3 +144,21 @@ class KeyCorrectionAdmin(admin.ModelAdmin):
             versions.filter(number=number) if number and number.isdigit() else versions.order_by("-number")
         ).first()
         return version, "" if version else _("その問題ID（と版）の公開版は見つかりません。")
+
+
+@admin.register(Assignment)
+class AssignmentAdmin(admin.ModelAdmin):
+    list_display = ("blueprint", "organization", "opens_at", "due_at", "created_by")
+    list_select_related = ("blueprint", "organization", "created_by")
+    list_filter = ("organization",)
+    raw_id_fields = ("members",)
+    filter_horizontal = ("departments",)
+
+
+@admin.register(RealResult)
+class RealResultAdmin(admin.ModelAdmin):
+    list_display = ("user", "exam", "session", "taken_on", "passed", "recorded_by")
+    list_select_related = ("user", "exam", "recorded_by")
+    list_filter = ("exam", "session", "passed")
+    search_fields = ("user__email", "user__display_name")
+    raw_id_fields = ("user", "recorded_by")
