@@ -1,5 +1,5 @@
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from rest_framework import exceptions
 from rest_framework.views import exception_handler
 
@@ -24,3 +24,8 @@ def api_exception_handler(exc, context):
         }
     }
     return response
+
+
+def not_found(request, *args, **kwargs):
+    """Any other path under /api/v1/ (including a malformed id): the same error format, not an HTML page."""
+    return JsonResponse({"error": {"status": 404, "code": "not_found", "message": "Not found."}}, status=404)

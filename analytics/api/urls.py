@@ -1,6 +1,7 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from . import views
+from .errors import not_found
 
 app_name = "api"
 
@@ -15,4 +16,5 @@ urlpatterns = [
     path("assignments", views.AssignmentListView.as_view(), name="assignments"),
     path("assignments/<int:pk>/members", views.AssignmentMembersView.as_view(), name="assignment_members"),
     path("real-results", views.RealResultListView.as_view(), name="real_results"),
+    re_path(r"^.*$", not_found),  # last: unknown paths and malformed ids answer in the API's error format
 ]
