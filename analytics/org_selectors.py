@@ -85,11 +85,6 @@ def departments(*, organization_id: int) -> list[Department]:
     return list(Department.objects.filter(organization_id=organization_id).order_by("name"))
 
 
-def _members_in(organization_id: int, prefix: str = "") -> Q:
-    """Rows whose user is an active member of the organization (one join through memberships)."""
-    return Q(**{f"{prefix}memberships__organization_id": organization_id, f"{prefix}memberships__is_active": True})
-
-
 def by_department(*, organization_id: int, exam_id: int) -> tuple[Figures, list[Figures]]:
     """The organization's figures and one line per department (members without one last)."""
     lines: dict[int, Figures] = {d.pk: Figures(d.pk, d.name) for d in departments(organization_id=organization_id)} | {
@@ -145,30 +140,22 @@ def by_department(*, organization_id: int, exam_id: int) -> tuple[Figures, list[
 
 
 def _member_stats(organization_id: int, exam_id: int):
-    """MemberExamStat rows of the organization's active members, with their membership as `member`."""
-    return (
-        MemberExamStat.objects.filter(exam_id=exam_id)
-        .annotate(
-            member=FilteredRelation(
-                "user__memberships",
-                condition=Q(user__memberships__organization_id=organization_id, user__memberships__is_active=True),
-            )
-        )
-        .filter(member__isnull=False)
-    )
+    return _of_active_members(MemberExamStat.objects.filter(exam_id=exam_id), organization_id)
 
 
 def _real_results(organization_id: int, exam_id: int):
-    return (
-        RealResult.objects.filter(exam_id=exam_id)
-        .annotate(
-            member=FilteredRelation(
-                "user__memberships",
-                condition=Q(user__memberships__organization_id=organization_id, user__memberships__is_active=True),
-            )
+    return _of_active_members(RealResult.objects.filter(exam_id=exam_id), organization_id)
+
+
+def _of_active_members(rows, organization_id: int):
+    """A person's rows (exam stats, real results) of the organization's active members, with the membership
+    joined as `member` (so they group by `member__department_id`)."""
+    return rows.annotate(
+        member=FilteredRelation(
+            "user__memberships",
+            condition=Q(user__memberships__organization_id=organization_id, user__memberships__is_active=True),
         )
-        .filter(member__isnull=False)
-    )
+    ).filter(member__isnull=False)
 
 
 def by_month(*, organization_id: int, exam_id: int, since: date, department_id: int | None = None) -> list[Figures]:

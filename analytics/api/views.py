@@ -99,6 +99,16 @@ class MemberDetailView(OrganizationAPIView, generics.RetrieveAPIView):
         return Membership.objects.filter(organization_id=self.organization_id).select_related("user", "department")
 
 
+def _of_members(rows, organization_id):
+    """A person's rows (attempts, real results) for the organization's members, active or not, with their
+    membership id and department as `member_id` and `department_id`."""
+    membership = Membership.objects.filter(organization_id=organization_id, user_id=OuterRef("user_id"))
+    return rows.filter(user__memberships__organization_id=organization_id).annotate(
+        member_id=Subquery(membership.values("pk")[:1]),
+        department_id=Subquery(membership.values("department_id")[:1]),
+    )
+
+
 class AttemptCursor(pagination.CursorPagination):
     """Ordered by last change, so a dashboard can sync with updated_since and keep the last cursor."""
 
@@ -155,15 +165,8 @@ class AttemptListView(OrganizationAPIView, generics.ListAPIView):
     filterset_class = AttemptFilter
 
     def get_queryset(self):
-        membership = Membership.objects.filter(organization_id=self.organization_id, user_id=OuterRef("user_id"))
-        return (
-            Attempt.objects.filter(user__memberships__organization_id=self.organization_id)
-            .exclude(status=Attempt.Status.OPEN)
-            .annotate(
-                member_id=Subquery(membership.values("pk")[:1]),
-                department_id=Subquery(membership.values("department_id")[:1]),
-            )
-            .select_related("blueprint__exam")
+        return _of_members(Attempt.objects.exclude(status=Attempt.Status.OPEN), self.organization_id).select_related(
+            "blueprint__exam"
         )
 
 
@@ -397,9 +400,4 @@ class RealResultListView(OrganizationAPIView, generics.ListAPIView):
     filterset_class = RealResultFilter
 
     def get_queryset(self):
-        membership = Membership.objects.filter(organization_id=self.organization_id, user_id=OuterRef("user_id"))
-        return (
-            RealResult.objects.filter(user__memberships__organization_id=self.organization_id)
-            .annotate(member_id=Subquery(membership.values("pk")[:1]))
-            .select_related("exam")
-        )
+        return _of_members(RealResult.objects.all(), self.organization_id).select_related("exam")
