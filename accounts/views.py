@@ -9,6 +9,7 @@ from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language
 
@@ -162,10 +163,12 @@ def org_members(request):
 def _mail_invitations(request, issued) -> None:
     links = {str(i.invitation.pk): request.build_absolute_uri(reverse("join", args=[i.key])) for i in issued}
     transaction.on_commit(lambda: send_invitations.delay(links))
-    messages.success(
-        request,
-        _("%(n)d 人に招待メールを送ります。下のリンクはこの画面でだけ表示されます。") % {"n": len(issued)},
+    message = ngettext(
+        "%(n)d 人に招待メールを送ります。下のリンクはこの画面でだけ表示されます。",
+        "%(n)d 人に招待メールを送ります。下のリンクはこの画面でだけ表示されます。",
+        len(issued),
     )
+    messages.success(request, message % {"n": len(issued)})
 
 
 def _int_or_none(value) -> int | None:
