@@ -10,6 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
+from django.db import connection
 from django.db.models import Count, F, FilteredRelation, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
@@ -94,20 +95,9 @@ def by_department(*, organization_id: int, exam_id: int) -> tuple[Figures, list[
     def line(department_id):
         return lines[department_id or NO_DEPARTMENT]
 
-    for department_id, n in (
-        Membership.objects.filter(organization_id=organization_id, is_active=True)
-        .values_list("department_id")
-        .annotate(n=Count("pk"))
-        .order_by()
-    ):
-        line(department_id).members = n
-    for department_id, took, passed in (
-        _member_stats(organization_id, exam_id)
-        .values_list("member__department_id")
-        .annotate(took=Count("pk"), passed=Count("pk", filter=Q(latest_passed=True)))
-        .order_by()
-    ):
-        line(department_id).took_mock, line(department_id).latest_passed = took, passed
+    for department_id, members, took, passed in _members_and_mocks(organization_id, exam_id):
+        row = line(department_id)
+        row.members, row.took_mock, row.latest_passed = members, took, passed
     for department_id, taken, passed in (
         _real_results(organization_id, exam_id)
         .values_list("member__department_id")
@@ -128,10 +118,9 @@ def by_department(*, organization_id: int, exam_id: int) -> tuple[Figures, list[
             "pk", flat=True
         )
     )
-    for c in assignment_completion(organization_id=organization_id):
-        if c.assignment_id in exam_assignments:
-            line(c.department_id).targets += c.targets
-            line(c.department_id).done += c.done
+    for c in assignment_completion(organization_id=organization_id, assignment_ids=list(exam_assignments)):
+        line(c.department_id).targets += c.targets
+        line(c.department_id).done += c.done
     total = Figures(None, "")
     rows = list(lines.values())
     for row in rows:
@@ -139,8 +128,19 @@ def by_department(*, organization_id: int, exam_id: int) -> tuple[Figures, list[
     return total, [r for r in rows if r.key != NO_DEPARTMENT or r.members or r.attempts]
 
 
-def _member_stats(organization_id: int, exam_id: int):
-    return _of_active_members(MemberExamStat.objects.filter(exam_id=exam_id), organization_id)
+def _members_and_mocks(organization_id: int, exam_id: int) -> list[tuple]:
+    """Per department: active members, how many took a mock of the exam, and whose latest one passed. In
+    SQL joined on user_id directly (the ORM would join through the user table: twice the time at 100,000)."""
+    sql = f"""
+        SELECT m.department_id, COUNT(*), COUNT(s.id), COUNT(CASE WHEN s.latest_passed THEN 1 END)
+        FROM {Membership._meta.db_table} m
+        LEFT JOIN {MemberExamStat._meta.db_table} s ON s.user_id = m.user_id AND s.exam_id = %s
+        WHERE m.organization_id = %s AND m.is_active
+        GROUP BY m.department_id
+    """  # noqa: S608 - table names come from the models; values are parameters
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [exam_id, organization_id])
+        return cursor.fetchall()
 
 
 def _real_results(organization_id: int, exam_id: int):
@@ -186,7 +186,7 @@ def by_month(*, organization_id: int, exam_id: int, since: date, department_id: 
         a.pk: a.due_on.replace(day=1)
         for a in Assignment.objects.filter(organization_id=organization_id, blueprint__exam_id=exam_id)
     }
-    for c in assignment_completion(organization_id=organization_id, assignment_ids=list(due_month) or [0]):
+    for c in assignment_completion(organization_id=organization_id, assignment_ids=list(due_month)):
         if department_id is not None and (c.department_id or NO_DEPARTMENT) != department_id:
             continue
         month = due_month.get(c.assignment_id)

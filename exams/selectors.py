@@ -154,11 +154,13 @@ def assignment_completion(*, organization_id: int, assignment_ids: list[int] | N
     """Completion of the organization's assignments per department, counted in one SQL statement whatever
     the number of assignments and members. A member is a target once, whether through a department or by
     name; done means a submitted attempt of the blueprint started since the assignment opened."""
+    if assignment_ids is not None and not assignment_ids:
+        return []  # nothing to count (and an empty IN list would make a poor plan)
     membership, attempt = Membership._meta.db_table, Attempt._meta.db_table
     assignment = Assignment._meta.db_table
     by_department = Assignment.departments.through._meta.db_table
     by_name = Assignment.members.through._meta.db_table
-    only = f"AND a.id IN ({', '.join(['%s'] * len(assignment_ids))})" if assignment_ids else ""
+    only = f"AND a.id IN ({', '.join(['%s'] * len(assignment_ids))})" if assignment_ids is not None else ""
     sql = f"""
         WITH targets AS (
             SELECT a.id AS assignment_id, m.department_id, m.user_id, a.blueprint_id, a.opens_at, a.due_at
