@@ -6,7 +6,13 @@ from django import forms
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.shortcuts import get_object_or_404
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_field, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiExample,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+    inline_serializer,
+)
 from rest_framework import generics, pagination, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -281,12 +287,25 @@ class WeaknessSerializer(serializers.Serializer):
     gap = serializers.FloatField(allow_null=True, help_text="rate − organization_rate")
 
 
+WEAKNESS_EXAMPLE = OpenApiExample(
+    "営業部's weakest area first",
+    value={
+        "results": [
+            {"department_id": 3, "department": "営業部", "area_code": "G6", "area": "ディープラーニングの応用例",
+             "correct": 412, "total": 864, "rate": 0.477, "organization_rate": 0.612, "gap": -0.135}
+        ]
+    },
+    response_only=True,
+)  # fmt: skip
+
+
 class WeaknessView(OrganizationAPIView, APIView):
     """Correct rate per department and syllabus area beside the organization's; weakest first."""
 
     @extend_schema(
         parameters=[WeaknessQuery],
         responses=_results_of(WeaknessSerializer, "Weaknesses"),
+        examples=[WEAKNESS_EXAMPLE],
         summary="Syllabus areas by department, weakest first",
     )
     def get(self, request):
@@ -321,6 +340,21 @@ class AssignmentSerializer(serializers.ModelSerializer):
                   "done_on_time", "created_at", "updated_at"]  # fmt: skip
 
 
+@extend_schema_view(
+    get=extend_schema(
+        summary="Assignments with completion",
+        examples=[
+            OpenApiExample(
+                "G検定 for 営業部 by 12/20",
+                value={"next": None, "previous": None, "results": [
+                    {"id": 7, "blueprint": "g-kentei-full", "departments": [3], "members": [], "opens_on": "2026-11-01",
+                     "due_on": "2026-12-20", "note": "", "targets": 48, "done": 31, "done_on_time": 31,
+                     "created_at": "2026-11-01T09:00:00+09:00", "updated_at": "2026-11-01T09:00:00+09:00"}]},
+                response_only=True,
+            )
+        ],
+    )
+)  # fmt: skip
 class AssignmentListView(OrganizationAPIView, generics.ListAPIView):
     serializer_class = AssignmentSerializer
     pagination_class = Cursor
