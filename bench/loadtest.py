@@ -206,6 +206,70 @@ class CpuMeter:
         return "\n".join(lines)
 
 
+# ---- profiling the gunicorn workers with py-spy ---------------------------------------------------------------
+
+
+class Profiler:
+    """py-spy sampling every gunicorn worker (--subprocesses of the master) during one phase of the run."""
+
+    def __init__(self, phase: str | None, out_dir: Path) -> None:
+        self.phase = phase
+        self.out = out_dir / f"profile-{phase}.txt" if phase else None
+        self.proc = None
+
+    def begin(self, phase: str) -> None:
+        master = _pidfile("gunicorn")
+        if phase != self.phase or master is None:
+            return
+        import subprocess
+
+        self.out.parent.mkdir(parents=True, exist_ok=True)
+        py_spy = Path(sys.executable).with_name("py-spy")
+        options = f"--subprocesses --rate 50 --nonblocking --format raw --output {self.out}".split()
+        self.proc = subprocess.Popen(
+            [str(py_spy), "record", "--pid", str(master), *options],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    def end(self, phase: str) -> str:
+        if phase != self.phase or self.proc is None:
+            return ""
+        import signal
+
+        self.proc.send_signal(signal.SIGINT)  # py-spy writes its file on Ctrl-C
+        self.proc.wait(timeout=60)
+        self.proc = None
+        return profile_summary(self.out.read_text(), top=25)
+
+
+def profile_summary(raw: str, top: int = 25) -> str:
+    """Inclusive and self share of samples per function, from py-spy's raw (collapsed stack) output."""
+    inclusive: Counter = Counter()
+    own: Counter = Counter()
+    total = 0
+    for line in raw.splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not stack or not count.isdigit():
+            continue
+        n = int(count)
+        total += n
+        # "function (path/to/file.py:123)" -> "function (file.py)": one entry per function, not per line
+        frames = [re.sub(r"\((?:.*/)?([^/:]+):\d+\)", r"(\1)", f) for f in stack.split(";")]
+        frames = [f for f in frames if not f.startswith("process ")]  # py-spy's per-process root frame
+        for frame in set(frames):
+            inclusive[frame] += n
+        if frames:
+            own[frames[-1]] += n
+    if not total:
+        return "no samples"
+    lines = [f"{total} samples; inclusive share (function and what it calls):"]
+    lines += [f"  {n / total:6.1%}  {frame}" for frame, n in inclusive.most_common(top)]
+    lines.append("self share (the function's own code):")
+    lines += [f"  {n / total:6.1%}  {frame}" for frame, n in own.most_common(top // 2)]
+    return "\n".join(lines)
+
+
 # ---- database side (Django, in this process, against the stack's database) ------------------------------
 
 
@@ -490,6 +554,7 @@ async def run(args: argparse.Namespace, emails: list[str]) -> dict:
         names.append("result page")
     phases = {name: Phase(name) for name in names}
     cpu = CpuMeter()
+    profiler = Profiler(args.profile, ROOT / "bench" / "out")
     browser = Browser(args.url, args.connections)
     candidates = [Candidate(email) for email in emails]
     figures: dict = {"candidates": len(candidates), "connections": args.connections}
@@ -522,7 +587,9 @@ async def run(args: argparse.Namespace, emails: list[str]) -> dict:
         await sleep_until(t0 + i * step)
         await start(browser, phases, cand, args.blueprint, t0 + i * step)
 
+    profiler.begin("start")
     await asyncio.gather(*(start_at(i, c) for i, c in enumerate(order)))
+    figures["profile"] = profiler.end("start")
     figures["start_done_s"] = time.monotonic() - t0
     started = [c for c in candidates if c.attempt_id]
     figures["started"] = len(started)
@@ -534,7 +601,9 @@ async def run(args: argparse.Namespace, emails: list[str]) -> dict:
     async def ping(i: int) -> None:
         await browser.send(phases["ping (capacity)"], started[i % len(started)], "GET", "/ping")
 
+    profiler.begin("ping")
     await closed_loop(args.capacity_seconds, args.connections, ping)
+    figures["profile"] = profiler.end("ping") or figures["profile"]
     cpu.phase("capacity: ping", requests=sum(phases["ping (capacity)"].outcomes.values()))
     positions = {id(c): 0 for c in started}
 
@@ -543,7 +612,9 @@ async def run(args: argparse.Namespace, emails: list[str]) -> dict:
         positions[id(cand)] = positions[id(cand)] % len(cand.choices or [0]) + 1
         await autosave(browser, phases["autosave (capacity)"], cand, positions[id(cand)], rng, None)
 
+    profiler.begin("autosave")
     await closed_loop(args.capacity_seconds, args.connections, save_fast)
+    figures["profile"] = profiler.end("autosave") or figures["profile"]
     cpu.phase("capacity: autosave", requests=sum(phases["autosave (capacity)"].outcomes.values()))
 
     # 4. The exam at `speedup` times the real pace (a G検定 candidate saves ~1.9 times a minute), for
@@ -579,6 +650,7 @@ async def run(args: argparse.Namespace, emails: list[str]) -> dict:
     # 5. The deadline: everyone submits at the same moment; the database is polled until all are scored.
     deadline = time.monotonic() + 1
     give_up = deadline + args.scoring_timeout
+    profiler.begin("submit")
     watch = asyncio.gather(*(submit_and_watch(browser, phases, c, deadline, give_up) for c in started))
     scored_after = None
     progress = []
@@ -594,6 +666,7 @@ async def run(args: argparse.Namespace, emails: list[str]) -> dict:
     figures["all_scored_after_s"] = scored_after
     figures["scoring_progress"] = progress[:: max(1, len(progress) // 20)]
     await watch
+    figures["profile"] = profiler.end("submit") or figures["profile"]
     cpu.phase("submit + scoring")
     await browser.close()
 
@@ -654,6 +727,7 @@ def report(figures: dict, args: argparse.Namespace) -> str:
         *(f"unexpected: {line}" for line in figures["error_samples"]),
         "",
         figures["cpu"],
+        *(["", f"py-spy, gunicorn workers, phase {args.profile}:", figures["profile"]] if args.profile else []),
     ]
     return "\n".join(lines)
 
@@ -676,6 +750,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--scoring-timeout", type=float, default=300.0)
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--json", type=Path, help="also write every figure to this file")
+    parser.add_argument(
+        "--profile",
+        choices=["start", "ping", "autosave", "submit"],
+        help="sample every gunicorn worker with py-spy during this phase (bench/out/profile-PHASE.txt)",
+    )
     args = parser.parse_args(argv)
     if not re.match(r"^http://(127\.0\.0\.1|localhost)(:\d+)?$", args.url):
         raise SystemExit("the load test runs against loopback only (http://127.0.0.1:PORT)")

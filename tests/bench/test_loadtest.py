@@ -90,3 +90,19 @@ def test_cookies_marked_secure_are_kept_and_deleted_ones_dropped():
     assert candidate.cookies == {"csrftoken": "abc", "sessionid": "xyz"}
     assert candidate.csrf == "abc"
     assert candidate.cookie_header == "csrftoken=abc; sessionid=xyz"
+
+
+def test_profile_summary_counts_a_function_once_per_sample_however_deep_it_recurses():
+    raw = "\n".join(
+        [
+            "process 1:gunicorn;handle (gunicorn/workers/gthread.py:10);view (exams/views.py:5);"
+            "execute (django/db/utils.py:3) 6",
+            "process 1:gunicorn;handle (gunicorn/workers/gthread.py:10);render (a.py:1);render (a.py:2) 4",
+        ]
+    )
+    summary = loadtest.profile_summary(raw, top=10)
+    assert summary.splitlines()[0].startswith("10 samples")
+    assert " 100.0%  handle (gthread.py)" in summary
+    assert "  60.0%  view (views.py)" in summary
+    assert "  40.0%  render (a.py)" in summary  # not 80%: recursion counts once
+    assert "process 1" not in summary
