@@ -24,7 +24,8 @@ bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 workers = _int("WEB_WORKERS", 2 * multiprocessing.cpu_count() + 1)
 worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
 # gthread with a few threads keeps HTTP keep-alive connections open (the sync worker closes every
-# connection after one response) and lets a worker overlap a database wait with another request.
+# connection after one response) and lets a worker overlap a database wait with another request (a start
+# spends ~30% of its time waiting on PostgreSQL). Measured against sync and other counts in bench/README.md.
 threads = _int("GUNICORN_THREADS", 4)
 keepalive = _int("GUNICORN_KEEPALIVE", 5)
 timeout = _int("GUNICORN_TIMEOUT", 30)
