@@ -12,6 +12,8 @@ import random
 import pytest
 import schemathesis
 from django.core.cache import cache
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -39,6 +41,17 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 
 schema = schemathesis.openapi.from_wsgi("/api/schema/", application)
 schema.config.generation.update(max_examples=EXAMPLES)
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_test_transaction():
+    """schemathesis calls the WSGI app directly, not through Django's test client, so Django would close the
+    database connection after each request (it is inside the test's transaction); the client does the same."""
+    for signal in (request_started, request_finished):
+        signal.disconnect(close_old_connections)
+    yield
+    for signal in (request_started, request_finished):
+        signal.connect(close_old_connections)
 
 
 @pytest.fixture
