@@ -157,6 +157,11 @@ def test_submit_scores_and_the_result_shows_answers_keys_and_explanations(
     assert response.url == result_url
     scoring = client.get(result_url).content.decode()
     assert "採点中" in scoring and 'http-equiv="refresh"' in scoring
+    # It reloads after 2–4 s, then backs off (with jitter) so a whole exam room does not reload in step.
+    seconds, following = map(int, re.search(r'content="(\d+); url=\?wait=(\d+)"', scoring).groups())
+    assert 2 <= seconds <= 4 and following == 1
+    later = client.get(result_url, {"wait": 6}).content.decode()
+    assert 14 <= int(re.search(r'content="(\d+);', later).group(1)) <= 17
     for callback in callbacks:
         callback()
 
