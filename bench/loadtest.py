@@ -511,7 +511,7 @@ async def submit_and_watch(
     browser: Browser, phases: dict[str, Phase], cand: Candidate, scheduled: float, give_up: float
 ) -> None:
     """What exam.js does at zero: submit as the timer, then open the result page, which refreshes itself
-    every 3 s while the attempt waits for scoring."""
+    while the attempt waits for scoring, when and where its meta refresh says (it backs off with jitter)."""
     await sleep_until(scheduled)
     response = await browser.send(
         phases["submit"],
@@ -524,14 +524,28 @@ async def submit_and_watch(
     )
     if response is None or "result page" not in phases:
         return
-    url = response.json()["result"]
+    url = base = response.json()["result"]
     await asyncio.sleep(0.8)
     while time.monotonic() < give_up:
         page = await browser.send(phases["result page"], cand, "GET", url, headers={"Accept-Encoding": "gzip"})
         if page is not None and b'http-equiv="refresh"' not in page.content:
             cand.scored_seen = True
             return
-        await asyncio.sleep(3)
+        seconds, query = meta_refresh(page.content if page is not None else b"")
+        url = base + query
+        await asyncio.sleep(seconds)
+
+
+META_REFRESH = re.compile(rb'http-equiv="refresh" content="(\d+)(?:; url=([^"]*))?"')
+
+
+def meta_refresh(html: bytes) -> tuple[float, str]:
+    """(seconds, query) of a page's <meta http-equiv="refresh" content="5; url=?wait=2">; 3 s and the same
+    URL when there is none (a failed request)."""
+    match = META_REFRESH.search(html)
+    if match is None:
+        return 3.0, ""
+    return float(match.group(1)), (match.group(2) or b"").decode()
 
 
 # ---- the run ------------------------------------------------------------------------------------------------

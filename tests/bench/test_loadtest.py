@@ -106,3 +106,10 @@ def test_profile_summary_counts_a_function_once_per_sample_however_deep_it_recur
     assert "  60.0%  view (views.py)" in summary
     assert "  40.0%  render (a.py)" in summary  # not 80%: recursion counts once
     assert "process 1" not in summary
+
+
+def test_the_result_page_is_polled_as_its_meta_refresh_says():
+    page = b'<meta http-equiv="refresh" content="7; url=?wait=3">'
+    assert loadtest.meta_refresh(page) == (7.0, "?wait=3")
+    assert loadtest.meta_refresh(b'<meta http-equiv="refresh" content="4">') == (4.0, "")
+    assert loadtest.meta_refresh(b"<html>scored</html>") == (3.0, "")
