@@ -238,12 +238,20 @@ def org_dashboard_csv(request, view):
     return response
 
 
+def _inert(value):
+    """A cell Excel will not run: text that starts like a formula (=, +, -, @) gets a leading apostrophe,
+    so a member named "=HYPERLINK(…)" stays text in HR's spreadsheet."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
 def _csv_stream(rows):
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     yield "\ufeff"
     for row in rows:
-        writer.writerow(row)
+        writer.writerow([_inert(value) for value in row])
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()

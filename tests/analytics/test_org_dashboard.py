@@ -160,6 +160,16 @@ def test_csv_exports_open_in_excel_and_match_the_page(client, hr_world, hr_manag
     assert client.get(reverse("analytics:org_dashboard_csv", args=["secrets"])).status_code == 404
 
 
+def test_csv_cells_that_look_like_formulas_stay_text(client, hr_world, hr_manager):
+    hr_world.s1.user.display_name = '=HYPERLINK("http://evil.example","点数")'
+    hr_world.s1.user.save()
+    client.force_login(hr_manager)
+    response = client.get(reverse("analytics:org_dashboard_csv", args=["members"]))
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode().lstrip("\ufeff"))))
+    name = next(r[1] for r in rows if r[0] == hr_world.s1.employee_code)
+    assert name == "'" + hr_world.s1.user.display_name
+
+
 def _queries(client, url) -> int:
     with CaptureQueriesContext(connection) as ctx:
         response = client.get(url)
