@@ -49,7 +49,7 @@ class SignUpForm(NewPasswordForm):
 
 
 class InviteForm(forms.Form):
-    email = forms.EmailField(label=_("メールアドレス"))
+    email = forms.EmailField(label=_("メールアドレス"), max_length=254)
     display_name = forms.CharField(label=_("氏名"), max_length=100, required=False)
     department = forms.ModelChoiceField(label=_("部署"), queryset=None, required=False)
     employee_code = forms.CharField(label=_("社員番号"), max_length=50, required=False)

@@ -128,6 +128,8 @@ class Membership(models.Model):
     employee_code = models.CharField(_("社員番号"), max_length=50, blank=True)
     is_active = models.BooleanField(_("有効"), default=True)
     joined_at = models.DateTimeField(default=timezone.now)
+    # When the member was deactivated: what they do afterwards is no longer this organization's to see.
+    left_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("所属")

@@ -196,6 +196,8 @@ def _invitation_errors(organization, rows: list[InvitationRow], departments: dic
         problems = []
         try:
             validate_email(email)
+            if len(email) > Invitation._meta.get_field("email").max_length:
+                raise ValidationError("too long")
         except ValidationError:
             problems.append(_("メールアドレス「%(v)s」の形式が正しくありません。") % {"v": row.email})
         if email in seen_emails:
@@ -275,7 +277,7 @@ def invitation_rows_from_csv(data: bytes) -> list[InvitationRow]:
     for line, values in enumerate(reader, start=2):
         if not any(v.strip() for v in values):
             continue
-        data = {f: v.strip() for f, v in zip(fields, values, strict=False) if f}
+        data = {"email": ""} | {f: v.strip() for f, v in zip(fields, values, strict=False) if f}
         role = data.pop("role", "")
         rows.append(InvitationRow(line=line, role=ROLE_WORDS.get(role, role), **data))
     return rows
@@ -320,8 +322,12 @@ def invitation_accept(*, key: str, user: User) -> Membership:
 def invitee_signup(*, key: str, display_name: str, password: str, preferred_language: str = "ja") -> User:
     """A new person signs up from an invitation link: the account takes the invited address (the link
     proves it) and joins in the same transaction."""
-    invitation = Invitation.objects.filter(key_hash=secret_hash(key)).first()
-    if invitation is None:
+    invitation = (
+        Invitation.objects.select_for_update()  # a double click waits here, then finds the link used
+        .filter(key_hash=secret_hash(key), accepted_at=None, cancelled_at=None, expires_at__gt=timezone.now())
+        .first()
+    )
+    if invitation is None or User.objects.filter(email__iexact=invitation.email).exists():
         raise InvitationUnusable(_("この招待リンクは使用済みか、取り消されたか、期限切れです。"))
     user = user_signup(
         email=invitation.email, password=password, display_name=display_name or invitation.display_name,
@@ -364,5 +370,6 @@ def membership_set_active(*, membership: Membership, active: bool, by=None) -> M
     if not active:
         _require_not_last_admin(membership)
     membership.is_active = active
-    membership.save(update_fields=["is_active"])
+    membership.left_at = None if active else timezone.now()
+    membership.save(update_fields=["is_active", "left_at"])
     return membership

@@ -6,6 +6,7 @@ from django.contrib.auth.views import LoginView as DjangoLoginView
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -112,7 +113,7 @@ def org_members(request):
     issued, import_errors = [], []
     if request.method == "POST":
         if "cancel" in request.POST:
-            invitation = get_object_or_404(Invitation, pk=request.POST["cancel"], organization=organization)
+            invitation = get_object_or_404(Invitation, pk=_id(request.POST["cancel"]), organization=organization)
             services.invitation_cancel(invitation=invitation, by=request.user)
             messages.success(request, _("%(email)s への招待を取り消しました。") % {"email": invitation.email})
             return redirect("org_members")
@@ -141,7 +142,7 @@ def org_members(request):
             else:
                 _mail_invitations(request, issued)
                 invite_form = InviteForm(organization=organization)
-    query = request.GET.get("q", "").strip()
+    query = request.GET.get("q", "").replace("\x00", "").strip()
     department_id = _int_or_none(request.GET.get("department"))
     active = {"active": True, "inactive": False, "all": None}.get(request.GET.get("status", "active"), True)
     members = selectors.members_of(
@@ -173,9 +174,18 @@ def _mail_invitations(request, issued) -> None:
 
 def _int_or_none(value) -> int | None:
     try:
-        return int(value)
+        number = int(value)
     except (TypeError, ValueError):
         return None
+    return number if 0 <= number < 2**63 else None
+
+
+def _id(value) -> int:
+    """An id from a form; anything else is a 404, like an id that is not there."""
+    number = _int_or_none(value)
+    if number is None:
+        raise Http404
+    return number
 
 
 @login_required
@@ -218,14 +228,16 @@ def org_departments(request):
         form = DepartmentForm(request.POST)
         try:
             if "delete" in request.POST:
-                department = get_object_or_404(Department, pk=request.POST["delete"], organization=organization)
+                department = get_object_or_404(Department, pk=_id(request.POST["delete"]), organization=organization)
                 services.department_delete(department=department, by=request.user)
                 messages.success(request, _("部署「%(name)s」を削除しました。") % {"name": department.name})
                 return redirect("org_departments")
             if form.is_valid():
                 name = form.cleaned_data["name"]
                 if "rename" in request.POST:
-                    department = get_object_or_404(Department, pk=request.POST["rename"], organization=organization)
+                    department = get_object_or_404(
+                        Department, pk=_id(request.POST["rename"]), organization=organization
+                    )
                     services.department_rename(department=department, name=name, by=request.user)
                 else:
                     services.department_create(organization=organization, name=name, by=request.user)
@@ -266,4 +278,6 @@ def join(request, key):
             return redirect("home")
         messages.success(request, _("%(org)s に参加しました。") % {"org": invitation.organization.name})
         return redirect("home")
-    return render(request, "accounts/join.html", {"invitation": invitation, "form": form, "has_account": has_account})
+    invited = request.user.is_authenticated and request.user.email.lower() == invitation.email
+    context = {"invitation": invitation, "form": form, "has_account": has_account, "is_invited_person": invited}
+    return render(request, "accounts/join.html", context)

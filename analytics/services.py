@@ -195,18 +195,34 @@ def _save(model, rows) -> None:
 
 def _fold_organizations(attempts) -> None:
     """Add attempts to their members' organizations (under the member's current department), and to each
-    person's per-exam record. A person in two organizations counts in both."""
+    person's per-exam record. An attempt counts for an organization only if the person was an active member
+    when they started it and the form was open to that organization (not another one's private blueprint);
+    a person in two organizations counts in both."""
     memberships = defaultdict(list)
-    for user_id, org_id, department_id in Membership.objects.filter(
-        user_id__in={a.user_id for a in attempts}
-    ).values_list("user_id", "organization_id", "department_id"):
-        memberships[user_id].append((org_id, department_id))
+    for user_id, org_id, department_id, joined_at in Membership.objects.filter(
+        user_id__in={a.user_id for a in attempts}, is_active=True
+    ).values_list("user_id", "organization_id", "department_id", "joined_at"):
+        memberships[user_id].append((org_id, department_id, joined_at))
+    private_to: dict[int, set[int]] = defaultdict(set)
+    for blueprint_id, org_id in Blueprint.organizations.through.objects.filter(
+        blueprint_id__in={a.blueprint_id for a in attempts}
+    ).values_list("blueprint_id", "organization_id"):
+        private_to[blueprint_id].add(org_id)
+
+    def organizations_of(a):
+        return [
+            (org_id, department_id)
+            for org_id, department_id, joined_at in memberships[a.user_id]
+            if joined_at <= a.started_at and (not private_to[a.blueprint_id] or org_id in private_to[a.blueprint_id])
+        ]
+
+    counted = {a.pk: organizations_of(a) for a in attempts}
     exam_of = dict(Blueprint.objects.filter(pk__in={a.blueprint_id for a in attempts}).values_list("pk", "exam_id"))
 
     months: dict[tuple, list] = defaultdict(lambda: [0, 0, 0.0])
     month_of = {a.pk: _month(a.started_at) for a in attempts}
     for a in attempts:
-        for org_id, department_id in memberships[a.user_id]:
+        for org_id, department_id in counted[a.pk]:
             row = months[(org_id, department_id, a.blueprint_id, month_of[a.pk])]
             row[0], row[1], row[2] = row[0] + 1, row[1] + bool(a.passed), row[2] + a.score
     _merge(OrgMonthStat, ("organization_id", "department_id", "blueprint_id", "month"), months,
@@ -217,7 +233,7 @@ def _fold_organizations(attempts) -> None:
     for attempt_id, area_id, correct, total in AttemptAreaResult.objects.filter(attempt_id__in=user_of).values_list(
         "attempt_id", "area_id", "correct", "total"
     ):
-        for org_id, department_id in memberships[user_of[attempt_id]]:
+        for org_id, department_id in counted[attempt_id]:
             row = areas[(org_id, department_id, area_id, month_of[attempt_id])]
             row[0], row[1] = row[0] + correct, row[1] + total
     _merge(OrgAreaStat, ("organization_id", "department_id", "area_id", "month"), areas, ("correct", "total"))

@@ -159,7 +159,7 @@ class DashboardFilters:
         return cls(
             exam=exam, exams=exams, months=months, since=org_selectors.months_back(months),
             department_id=_int(request.GET.get("department"), None),
-            query=request.GET.get("q", "").strip()[:100],
+            query=request.GET.get("q", "").replace("\x00", "").strip()[:100],
             readiness=request.GET.get("readiness", "") if request.GET.get("readiness") in READINESS_LABELS else "",
             sort=request.GET.get("sort", "department") if request.GET.get("sort") in org_selectors.MEMBER_SORTS
             else "department",
@@ -168,9 +168,10 @@ class DashboardFilters:
 
 def _int(value, default):
     try:
-        return int(value)
+        number = int(value)
     except (TypeError, ValueError):
         return default
+    return number if -(2**63) < number < 2**63 else default
 
 
 def _members(membership, f: DashboardFilters):

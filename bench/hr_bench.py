@@ -82,7 +82,8 @@ def load(args, blueprint, rng: random.Random) -> Organization:
     members = io.StringIO()
     for i, user_id in enumerate(user_ids):
         department = departments[i % len(departments)].pk
-        members.write(f"member\tB{i:06d}\tt\t{now.isoformat()}\t{department}\t{user_id}\t{org.pk}\n")
+        joined = (now - timedelta(days=400)).isoformat()  # before every attempt: they count for the company
+        members.write(f"member\tB{i:06d}\tt\t{joined}\t{department}\t{user_id}\t{org.pk}\n")
     with transaction.atomic():
         copy("accounts_membership", "role, employee_code, is_active, joined_at, department_id, user_id, "
              "organization_id", members)  # fmt: skip

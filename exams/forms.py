@@ -1,5 +1,6 @@
 from django import forms
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Department, Membership
@@ -51,6 +52,15 @@ class AssignmentForm(forms.Form):
         self.organization = organization
         self.fields["blueprint"].queryset = Blueprint.objects.filter(pk__in=[b.pk for b in blueprints])
         self.fields["departments"].queryset = Department.objects.filter(organization=organization).order_by("name")
+
+    def clean(self):
+        cleaned = super().clean()
+        today = timezone.localdate()
+        for name in ("due_on", "opens_on"):
+            day = cleaned.get(name)
+            if day and abs((day - today).days) > 3 * 366:
+                self.add_error(name, _("3年以内の日付にしてください。"))
+        return cleaned
 
     def clean_people(self) -> list[Membership]:
         """Each line must name one active member of this organization, by employee code or email."""

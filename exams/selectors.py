@@ -28,6 +28,11 @@ def blueprints_for(*, user) -> list[Blueprint]:
     )
 
 
+def blueprints_open_to(organization_id: int):
+    """Ids of the blueprints an organization's members may take: public ones and the organization's own."""
+    return Blueprint.objects.filter(Q(organizations=None) | Q(organizations=organization_id)).values("pk")
+
+
 def open_attempts_by_blueprint(*, user) -> dict[int, Attempt]:
     return {a.blueprint_id: a for a in Attempt.objects.filter(user=user, status=Attempt.Status.OPEN)}
 
@@ -228,7 +233,7 @@ def assignments_for(*, user) -> list[MyAssignment]:
         return []
     rows = (
         Assignment.objects.filter(organization_id=membership.organization_id)
-        .filter(Q(departments=membership.department_id) | Q(members=membership))
+        .filter(Q(members=membership) | (Q(departments=membership.department_id) if membership.department_id else Q()))
         .distinct()
         .annotate(
             done_at=_first_done_at(

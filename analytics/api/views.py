@@ -3,7 +3,7 @@ organization's ids are simply not found."""
 
 import django_filters
 from django import forms
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import Count, F, OuterRef, Q, Subquery
 from django.shortcuts import get_object_or_404
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import (
@@ -19,7 +19,7 @@ from rest_framework.views import APIView
 
 from accounts.models import Department, Membership, Organization
 from exams.models import Assignment, Attempt, RealResult
-from exams.selectors import assignment_completion, assignment_of, assignment_targets
+from exams.selectors import assignment_completion, assignment_of, assignment_targets, blueprints_open_to
 from questions.models import Exam
 
 from .. import org_selectors
@@ -105,11 +105,16 @@ class MemberDetailView(OrganizationAPIView, generics.RetrieveAPIView):
         return Membership.objects.filter(organization_id=self.organization_id).select_related("user", "department")
 
 
-def _of_members(rows, organization_id):
-    """A person's rows (attempts, real results) for the organization's members, active or not, with their
-    membership id and department as `member_id` and `department_id`."""
+def _of_members(rows, organization_id, moment: str):
+    """A person's rows (attempts, real results) from while they were the organization's member (`moment`
+    between joining and leaving), with their membership id and department as `member_id` and
+    `department_id`. What they did before joining or after leaving is not the organization's."""
     membership = Membership.objects.filter(organization_id=organization_id, user_id=OuterRef("user_id"))
-    return rows.filter(user__memberships__organization_id=organization_id).annotate(
+    return rows.filter(
+        Q(user__memberships__left_at=None) | Q(user__memberships__left_at__gt=F(moment)),
+        user__memberships__organization_id=organization_id,
+        user__memberships__joined_at__lte=F(moment),
+    ).annotate(
         member_id=Subquery(membership.values("pk")[:1]),
         department_id=Subquery(membership.values("department_id")[:1]),
     )
@@ -171,9 +176,10 @@ class AttemptListView(OrganizationAPIView, generics.ListAPIView):
     filterset_class = AttemptFilter
 
     def get_queryset(self):
-        return _of_members(Attempt.objects.exclude(status=Attempt.Status.OPEN), self.organization_id).select_related(
-            "blueprint__exam"
+        attempts = Attempt.objects.exclude(status=Attempt.Status.OPEN).filter(
+            blueprint_id__in=blueprints_open_to(self.organization_id)  # not another organization's private form
         )
+        return _of_members(attempts, self.organization_id, "started_at").select_related("blueprint__exam")
 
 
 # --- Aggregates: pass rates and weaknesses ---------------------------------------------------------------
@@ -434,4 +440,4 @@ class RealResultListView(OrganizationAPIView, generics.ListAPIView):
     filterset_class = RealResultFilter
 
     def get_queryset(self):
-        return _of_members(RealResult.objects.all(), self.organization_id).select_related("exam")
+        return _of_members(RealResult.objects.all(), self.organization_id, "created_at").select_related("exam")

@@ -213,3 +213,18 @@ def test_member_list_queries_do_not_grow_with_members(client, organization, org_
     few = count()
     bulk_members(organization, 297, department=sales, start=3)
     assert count() == few
+
+
+def test_odd_input_gets_an_answer_not_a_server_error(client, organization, org_admin, sales):
+    client.force_login(org_admin)
+    assert client.post(reverse("org_members"), {"cancel": "abc"}).status_code == 404
+    assert client.post(reverse("org_departments"), {"name": "x", "delete": "abc"}).status_code == 404
+    assert client.post(reverse("org_departments"), {"name": "x", "rename": "9" * 30}).status_code == 404
+    assert client.get(reverse("org_members"), {"q": "a\x00b", "department": "9" * 30}).status_code == 200
+    with pytest.raises(InvitationsRejected) as rejected:
+        members_invite(organization=organization, rows=invitation_rows_from_csv(b"name,email\nTaro\n"), by=org_admin)
+    assert str(rejected.value.errors[0]).startswith("2行目")  # the missing email, not a crash
+    long_email = "a" * 250 + "@example.jp"
+    with pytest.raises(InvitationsRejected):
+        members_invite(organization=organization, rows=[InvitationRow(long_email)], by=org_admin)
+    assert not Invitation.objects.exists()

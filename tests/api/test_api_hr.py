@@ -163,3 +163,43 @@ def test_the_schema_has_every_endpoint_with_examples(client):
     pass_rates = schema["paths"]["/api/v1/pass-rates"]["get"]
     assert "examples" in pass_rates["responses"]["200"]["content"]["application/json"]
     assert {p["name"] for p in pass_rates["parameters"]} >= {"group_by", "exam", "since", "until", "department"}
+
+
+def test_a_former_organization_sees_nothing_from_after_the_person_left(
+    client, hr_world, keys, organization, other_organization, cohort_blueprint
+):
+    """Someone leaves this organization and joins another, which has a private blueprint: what they do
+    there (attempts, pass rates, real results) is not this organization's to read."""
+    import random
+
+    from accounts.services import membership_set_active
+    from analytics.services import stats_refresh_all
+    from exams.models import Blueprint, BlueprintQuota
+    from tests.analytics.conftest import take
+    from tests.factories import MembershipFactory
+
+    key, _ = keys
+    person = hr_world.d1
+    before = {a["id"] for a in get(client, key, "attempts", member=person.pk).json()["results"]}
+    membership_set_active(membership=person, active=False)
+    MembershipFactory(user=person.user, organization=other_organization)
+    private = Blueprint.objects.create(exam=cohort_blueprint.exam, name="社外秘", slug="beta-secret", minutes=30,
+                                       question_count=6)  # fmt: skip
+    private.organizations.add(other_organization)
+    for quota in cohort_blueprint.quotas.all():
+        BlueprintQuota.objects.create(blueprint=private, area=quota.area, count=quota.count)
+    take(private, user=person.user, right=6, rng=random.Random(1))
+    take(cohort_blueprint, user=person.user, right=6, rng=random.Random(2))
+    RealResult.objects.create(user=person.user, exam=hr_world.exam, session="2026#1", taken_on=timezone.localdate(),
+                              passed=True)  # fmt: skip
+    stats_refresh_all(now=timezone.now() + timezone.timedelta(minutes=5))
+
+    after = {a["id"] for a in get(client, key, "attempts", member=person.pk).json()["results"]}
+    assert after == before  # the attempts from their time here stay; nothing newer appears
+    blueprints = {r["blueprint"] for r in get(client, key, "pass_rates", group_by="blueprint").json()["results"]}
+    assert blueprints == {"cohort"}
+    [dev] = [r for r in get(client, key, "pass_rates", group_by="department").json()["results"]
+             if r["department"] == "開発部"]  # fmt: skip
+    assert dev["attempts"] == 1
+    sessions = {r["session"] for r in get(client, key, "real_results", member=person.pk).json()["results"]}
+    assert sessions == {"2025#6"}

@@ -178,3 +178,16 @@ def test_members_record_their_real_results_and_hr_records_for_them(
                            taken_on=timezone.localdate() + timedelta(days=2), passed=True, by=member.user)  # fmt: skip
     client.force_login(MembershipFactory(organization=organization, role=Membership.Role.MEMBER).user)
     assert client.get(url).status_code == 403  # a colleague is not HR
+
+
+def test_a_member_without_a_department_sees_only_assignments_naming_them(
+    organization, hr_manager, sales, cohort_blueprint
+):
+    loner = MembershipFactory(organization=organization, department=None)
+    named = MembershipFactory(organization=organization, department=None)
+    assignment_create(
+        organization=organization, blueprint=cohort_blueprint, due_on=timezone.localdate(), members=[named],
+        by=hr_manager,
+    )  # fmt: skip
+    assert assignments_for(user=loner.user) == []
+    assert len(assignments_for(user=named.user)) == 1

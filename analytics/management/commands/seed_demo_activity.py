@@ -37,6 +37,8 @@ class Command(BaseCommand):
         rng = random.Random(2026)
         now = timezone.now()
         skill_of = self._people(org, rng)
+        # The demo people joined a year ago, so the months of history below count for the company.
+        Membership.objects.filter(organization=org).update(joined_at=now - timedelta(days=365))
         keys = dict(
             VersionChoice.objects.filter(is_correct=True)
             .values_list("version_id")
