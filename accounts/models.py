@@ -160,7 +160,11 @@ class Membership(models.Model):
 
     @property
     def can_see_reports(self) -> bool:
-        return self.role in (self.Role.HR_MANAGER, self.Role.ORG_ADMIN)
+        return self.role in REPORT_ROLES
+
+
+# Who sees an organization's reports, sets assignments and records real results for its members.
+REPORT_ROLES = (Membership.Role.HR_MANAGER, Membership.Role.ORG_ADMIN)
 
 
 class ApiToken(models.Model):

@@ -15,7 +15,7 @@ from django.db.models import Case, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Membership
+from accounts.models import REPORT_ROLES, Membership
 from questions.models import Question, QuestionVersion, SyllabusArea, VersionChoice
 from questions.selectors import published_questions
 from questions.services import version_key_correct
@@ -23,6 +23,7 @@ from questions.services import version_key_correct
 from .drawing import Candidate, Quota, ShortBank, draw
 from .models import Assignment, Attempt, AttemptAreaResult, AttemptItem, Blueprint, KeyCorrection, RealResult
 from .scoring import ItemKey, ScoreResult, score_items
+from .selectors import blueprints_open_to
 
 logger = logging.getLogger(__name__)
 
@@ -455,7 +456,7 @@ def _start_of_day(day: date) -> datetime:
 def _require_reports_manager(by, organization_id: int) -> None:
     if not Membership.objects.filter(
         user=by, organization_id=organization_id, is_active=True,
-        role__in=[Membership.Role.HR_MANAGER, Membership.Role.ORG_ADMIN],
+        role__in=REPORT_ROLES,
     ).exists():  # fmt: skip
         raise PermissionDenied(_("課題を出せるのは組織の人事・育成担当と管理者だけです。"))
 
@@ -470,9 +471,7 @@ def assignment_create(
     today = timezone.localdate()
     opens_on = opens_on or today
     problems = []
-    if not blueprint.is_active or not (
-        not blueprint.organizations.exists() or blueprint.organizations.filter(pk=organization.pk).exists()
-    ):
+    if not blueprint.is_active or not blueprints_open_to(organization.pk).filter(pk=blueprint.pk).exists():
         problems.append(_("この模擬試験はこの組織では使えません。"))
     if due_on < today:
         problems.append(_("期限は今日以降の日付にしてください。"))
@@ -503,7 +502,7 @@ def assignment_delete(*, assignment: Assignment, by) -> None:
 def _may_record_for(by, user) -> bool:
     """A person records their own results; HR of an organization the person belongs to records for them."""
     return by.pk == user.pk or Membership.objects.filter(
-        user=by, is_active=True, role__in=[Membership.Role.HR_MANAGER, Membership.Role.ORG_ADMIN],
+        user=by, is_active=True, role__in=REPORT_ROLES,
         organization__memberships__user=user,
     ).exists()  # fmt: skip
 
