@@ -37,10 +37,13 @@ def members_of(*, organization_id: int, query: str = "", department_id: int | No
     if department_id:
         members = members.filter(department_id=department_id)
     if query:
-        members = members.filter(
-            Q(user__email__icontains=query) | Q(user__display_name__icontains=query) | Q(employee_code=query)
-        )
+        members = members.filter(member_search(query))
     return members.order_by("department__name", "user__display_name", "pk")
+
+
+def member_search(query: str) -> Q:
+    """Memberships matching what HR types in a search box: part of a name or email, or an employee code."""
+    return Q(user__email__icontains=query) | Q(user__display_name__icontains=query) | Q(employee_code=query)
 
 
 def member_of(*, organization_id: int, membership_id: int) -> Membership:

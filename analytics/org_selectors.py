@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Department, Membership
+from accounts.selectors import member_search
 from exams.models import Assignment, RealResult
 from exams.selectors import assignment_completion
 from questions.models import Exam, SyllabusArea
@@ -62,7 +63,7 @@ class Figures:
 
     @property
     def mean_score(self) -> float | None:
-        return self.score_sum / self.attempts if self.attempts else None
+        return _rate(self.score_sum, self.attempts)
 
     @property
     def real_pass_rate(self) -> float | None:
@@ -144,18 +145,18 @@ def _members_and_mocks(organization_id: int, exam_id: int) -> list[tuple]:
 
 
 def _real_results(organization_id: int, exam_id: int):
-    return _of_active_members(RealResult.objects.filter(exam_id=exam_id), organization_id)
-
-
-def _of_active_members(rows, organization_id: int):
-    """A person's rows (exam stats, real results) of the organization's active members, with the membership
-    joined as `member` (so they group by `member__department_id`)."""
-    return rows.annotate(
-        member=FilteredRelation(
-            "user__memberships",
-            condition=Q(user__memberships__organization_id=organization_id, user__memberships__is_active=True),
+    """Real results of the organization's active members, with the membership joined as `member` (so they
+    group by `member__department_id`)."""
+    return (
+        RealResult.objects.filter(exam_id=exam_id)
+        .annotate(
+            member=FilteredRelation(
+                "user__memberships",
+                condition=Q(user__memberships__organization_id=organization_id, user__memberships__is_active=True),
+            )
         )
-    ).filter(member__isnull=False)
+        .filter(member__isnull=False)
+    )
 
 
 def by_month(*, organization_id: int, exam_id: int, since: date, department_id: int | None = None) -> list[Figures]:
@@ -314,7 +315,7 @@ class PassRate:
 
     @property
     def mean_score(self) -> float | None:
-        return self.score_sum / self.attempts if self.attempts else None
+        return _rate(self.score_sum, self.attempts)
 
 
 def pass_rates(
@@ -401,9 +402,7 @@ def member_table(
     if department_id is not None:
         members = members.filter(department_id=department_id or None)
     if query:
-        members = members.filter(
-            Q(user__email__icontains=query) | Q(user__display_name__icontains=query) | Q(employee_code=query)
-        )
+        members = members.filter(member_search(query))
     if readiness in READINESS_FILTERS:
         members = members.filter(READINESS_FILTERS[readiness])
     return members.order_by(*MEMBER_SORTS.get(sort, MEMBER_SORTS["department"]))
