@@ -1,9 +1,13 @@
 from django import forms
 from django.conf import settings
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import password_validation
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from .models import Department, Membership, User
+from .models import User, normalize_email
 
 
 class NewPasswordForm(forms.Form):
@@ -42,59 +46,56 @@ class SignUpForm(NewPasswordForm):
     field_order = ["email", "display_name", "preferred_language", "password1", "password2"]
 
     def clean_email(self) -> str:
-        email = self.cleaned_data["email"].lower()
-        if User.objects.filter(email__iexact=email).exists():
-            raise forms.ValidationError(_("このメールアドレスは既に登録されています。ログインしてください。"))
-        return email
+        # Whether the address has an account is not said here (that would tell anyone): the mail says it.
+        return normalize_email(self.cleaned_data["email"])
 
 
-class InviteForm(forms.Form):
-    email = forms.EmailField(label=_("メールアドレス"), max_length=254)
-    display_name = forms.CharField(label=_("氏名"), max_length=100, required=False)
-    department = forms.ModelChoiceField(label=_("部署"), queryset=None, required=False)
-    employee_code = forms.CharField(label=_("社員番号"), max_length=50, required=False)
-    role = forms.ChoiceField(label=_("役割"), choices=Membership.Role.choices, initial=Membership.Role.MEMBER)
+class PasswordResetForm(auth_forms.PasswordResetForm):
+    """Django's reset form, finding the account the way login does (one normalized spelling)."""
 
-    def __init__(self, *args, organization, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["department"].queryset = Department.objects.filter(organization=organization).order_by("name")
+    def get_users(self, email):
+        users = User.objects.filter(email=normalize_email(email), is_active=True)
+        return (u for u in users if u.has_usable_password())
 
 
-class InviteCsvForm(forms.Form):
-    file = forms.FileField(
-        label=_("CSV ファイル"),
-        help_text=_(
-            "見出し行: email, name, department, employee_code, role"
-            "（または メールアドレス, 氏名, 部署, 社員番号, 役割）。UTF-8 か Shift_JIS。"
-        ),
-    )
+SSO_REQUIRED_MESSAGE = _(
+    "%(org)s ではパスワードでのログインは使えません。会社のアカウント（シングルサインオン）でログインしてください。"
+)
 
 
-class MembershipForm(forms.ModelForm):
-    class Meta:
-        model = Membership
-        fields = ["role", "department", "employee_code"]
+class SsoRequiredMixin:
+    """Password login refused for an address whose organization requires SSO (organizations.sso_selectors),
+    with a link to the company sign-in. The same answer whether or not the password was right, so the page
+    tells nothing about it; only the organization's own org admins get through (the documented break-glass)."""
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["department"].queryset = Department.objects.filter(
-            organization_id=self.instance.organization_id
-        ).order_by("name")
+    def clean(self):
+        from organizations.sso_selectors import is_break_glass_admin, sso_required_for
+
+        claim = sso_required_for(self.data.get("username", ""))
+        if claim is None:
+            return super().clean()
+        try:
+            cleaned = super().clean()
+        except forms.ValidationError:
+            cleaned = None
+        user = self.get_user() if cleaned is not None else None
+        if user is None or not is_break_glass_admin(user=user, organization_id=claim.organization_id):
+            self.user_cache = None
+            raise forms.ValidationError(
+                format_html(
+                    '{} <a href="{}#company-login">{}</a>',
+                    SSO_REQUIRED_MESSAGE % {"org": claim.organization.name},
+                    reverse("login"),
+                    _("会社のアカウントでログイン"),
+                ),
+                code="sso_required",
+            )
+        return cleaned
 
 
-class DepartmentForm(forms.Form):
-    name = forms.CharField(label=_("部署名"), max_length=200)
+class CompanyAwareLoginForm(SsoRequiredMixin, auth_forms.AuthenticationForm):
+    pass
 
 
-class JoinForm(NewPasswordForm):
-    """A new person's account, from an invitation: the address is the invited one."""
-
-    display_name = forms.CharField(label=_("表示名"), max_length=100, required=False)
-    field_order = ["display_name", "password1", "password2"]
-
-    def __init__(self, *args, email: str, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.email = email
-
-    def account_email(self, cleaned) -> str:
-        return self.email
+class CompanyAwareAdminLoginForm(SsoRequiredMixin, AdminAuthenticationForm):
+    pass

@@ -1,22 +1,20 @@
 from celery import shared_task
-from django.conf import settings
-from django.core.mail import send_mass_mail
+from django.core.mail import send_mail
 from django.template.loader import render_to_string
 from django.utils import translation
 
-from .models import Invitation
+from .models import User
 
 
-@shared_task(name="accounts.tasks.send_invitations")
-def send_invitations(links: dict[str, str]) -> int:
-    """Mail each invitation its one-time link ({invitation id: absolute URL}). The link is built by the
-    request that issued it, so it points at the host people actually use."""
-    invitations = Invitation.objects.filter(pk__in=[int(i) for i in links], accepted_at=None, cancelled_at=None)
-    messages = []
-    with translation.override(settings.LANGUAGE_CODE):
-        for invitation in invitations.select_related("organization", "invited_by"):
-            context = {"invitation": invitation, "link": links[str(invitation.pk)]}
-            subject = render_to_string("accounts/email/invitation_subject.txt", context).strip()
-            body = render_to_string("accounts/email/invitation_body.txt", context)
-            messages.append((subject, body, None, [invitation.email]))
-    return send_mass_mail(messages, fail_silently=False)
+@shared_task(name="accounts.tasks.send_account_mail")
+def send_account_mail(user_id: int, kind: str, link: str) -> int:
+    """A sign-up mail, in the account's language: "confirm" (the confirmation link) or "existing" (someone
+    signed up with an address that already has an account: sign-in and reset instead)."""
+    user = User.objects.filter(pk=user_id).first()
+    if user is None or kind not in ("confirm", "existing"):
+        return 0
+    with translation.override(user.preferred_language):
+        context = {"user": user, "link": link}
+        subject = render_to_string(f"accounts/email/{kind}_subject.txt", context).strip()
+        body = render_to_string(f"accounts/email/{kind}_body.txt", context)
+    return send_mail(subject, body, None, [user.email])

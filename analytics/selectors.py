@@ -4,11 +4,15 @@ questions or past attempts."""
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from exams.models import Attempt, AttemptAreaResult, AttemptItem, Blueprint
+from common import irt
+from exams import feed
+from exams.models import Attempt, AttemptAreaResult, AttemptItem, Blueprint, PassStandard, QuestionNote
+from exams.selectors import withheld_keys
 from questions.models import VersionChoice
 
 from .models import AreaNorm, BlueprintNorm, ItemStat
-from .statistics import PassChance, RunningMoments, deviation_score, pass_chance
+from .services import COHORT
+from .statistics import RunningMoments, deviation_score
 
 # Standing among examinees is shown only once the cohort is large enough to mean something.
 MIN_COHORT = 30
@@ -16,6 +20,7 @@ MIN_COHORT = 30
 PRIORITY_FACILITY = 0.8
 PRIORITY_MIN_RESPONSES = 10
 WEAKEST = 3
+WEAK_EVIDENCE = 3  # answers an area needs before the report calls it weak
 
 
 @dataclass
@@ -52,6 +57,8 @@ class ReviewChoice:
 @dataclass
 class ReviewItem:
     number: int
+    question_id: int
+    area_code: str
     area_name: str
     kind: str
     stimulus_html: str
@@ -62,11 +69,25 @@ class ReviewItem:
     flagged: bool
     answered_at: datetime | None = None
     facility: float | None = None
-    withheld: bool = False  # also in one of the candidate's open attempts: key and 解説 wait for its submit
+    # Key, 解説 and marks not shown yet (exams.selectors.withheld_keys): `withheld` with `released_at` None
+    # while an open attempt of the candidate holds the question, or the date an assignment releases them.
+    withheld: bool = False
+    released_at: datetime | None = None
 
     @property
     def answered(self) -> bool:
         return any(c.chosen for c in self.choices)
+
+    @property
+    def result(self) -> str:
+        """right, wrong, blank, or withheld (not shown yet): what the report's filters and answer grid use."""
+        if self.withheld:
+            return "withheld"
+        return "right" if self.is_correct else "wrong" if self.answered else "blank"
+
+    @property
+    def top_area(self) -> str:
+        return self.area_code.split(".")[0]
 
 
 @dataclass
@@ -141,48 +162,118 @@ def report_area_rollup(rows: list[AreaRow]) -> list[tuple[str, int, int]]:
 
 
 def weakest_areas(rows: list[AreaRow], limit: int = WEAKEST) -> list[AreaRow]:
-    """Leaf areas furthest below the cohort (or, before there is a cohort, with the lowest rate)."""
-    leaves = [r for r in rows if not r.is_top and r.total]
-    leaves.sort(key=lambda r: (r.gap if r.gap is not None else r.rate - 1, r.rate))
-    return [r for r in leaves[:limit] if r.rate < 1]
+    """Leaf areas furthest below the cohort (or, before there is a cohort, with the lowest rate), among those
+    with at least WEAK_EVIDENCE answers: "0 of 2" is chance, not a weakness. On a short form whose leaves are
+    all that thin, the top-level areas instead."""
+    for level in ([r for r in rows if not r.is_top], [r for r in rows if r.is_top]):
+        candidates = [r for r in level if r.total >= WEAK_EVIDENCE and r.rate < 1]
+        if candidates:
+            candidates.sort(key=lambda r: (r.gap if r.gap is not None else r.rate - 1, r.rate))
+            return candidates[:limit]
+    return []
 
 
-def cohort_norm(*, attempt: Attempt) -> BlueprintNorm | None:
-    """The blueprint's score distribution, once the cohort is large enough to compare with."""
+@dataclass
+class Cohort:
+    """A blueprint's score distribution as the report shows it: attempts per number of correct answers and
+    the score's running moments, this attempt always among them."""
+
+    counts: dict[int, int]
+    moments: RunningMoments
+
+
+def cohort(*, attempt: Attempt) -> Cohort | None:
+    """The blueprint's cohort, once it is large enough to compare with. The statistics refresh folds an attempt
+    in a few minutes after scoring; until then the report counts it itself, so a rank never exceeds the number
+    of examinees and the percentile stays within 0–100 at every moment."""
     norm = BlueprintNorm.objects.filter(blueprint_id=attempt.blueprint_id).first()
-    if attempt.blueprint.is_drill or norm is None or norm.count < MIN_COHORT:
+    if attempt.blueprint.is_drill or norm is None:
         return None
-    return norm
+    counts = {int(k): v for k, v in norm.correct_counts.items()}
+    moments = RunningMoments(count=norm.count, mean=norm.mean, m2=norm.m2)
+    if not feed.has_read(COHORT, attempt):
+        counts[attempt.correct_count] = counts.get(attempt.correct_count, 0) + 1
+        moments.add(attempt.score)
+    return Cohort(counts, moments) if moments.count >= MIN_COHORT else None
 
 
-def score_bands(norm: BlueprintNorm, question_count: int, bands: int = 10) -> list[int]:
+def score_bands(cohort: Cohort, question_count: int, bands: int = 10) -> list[int]:
     """Attempts per score band (0–10%, 10–20%, …; a perfect score falls in the last band)."""
     counts = [0] * bands
-    for correct, n in norm.correct_counts.items():
-        counts[min(int(int(correct) / question_count * bands), bands - 1)] += n
+    for correct, n in cohort.counts.items():
+        counts[min(int(correct / question_count * bands), bands - 1)] += n
     return counts
 
 
-def standing(*, attempt: Attempt, norm: BlueprintNorm | None) -> Standing | None:
-    if norm is None:
+def standing(*, attempt: Attempt, cohort: Cohort | None) -> Standing | None:
+    if cohort is None:
         return None
-    counts = {int(k): v for k, v in norm.correct_counts.items()}
-    below = sum(n for c, n in counts.items() if c < attempt.correct_count)
-    above = sum(n for c, n in counts.items() if c > attempt.correct_count)
-    equal = counts.get(attempt.correct_count, 0)
-    sd = RunningMoments(count=norm.count, mean=norm.mean, m2=norm.m2).sd
+    below = sum(n for c, n in cohort.counts.items() if c < attempt.correct_count)
+    above = sum(n for c, n in cohort.counts.items() if c > attempt.correct_count)
+    equal = cohort.counts.get(attempt.correct_count, 0)
+    count = cohort.moments.count
     return Standing(
-        examinees=norm.count,
-        mean=norm.mean,
-        deviation=deviation_score(attempt.score, norm.mean, sd),
-        percentile=(below + 0.5 * equal) / norm.count * 100,
+        examinees=count,
+        mean=cohort.moments.mean,
+        deviation=deviation_score(attempt.score, cohort.moments.mean, cohort.moments.sd),
+        percentile=(below + 0.5 * equal) / count * 100,
         rank=above + 1,
     )
 
 
-def chance_to_pass(*, attempt: Attempt) -> PassChance:
-    """From this attempt alone: what a fresh form of the same size would likely give (see the page's note)."""
-    return pass_chance(attempt.correct_count, attempt.question_count, attempt.pass_ratio, attempt.question_count)
+@dataclass(frozen=True)
+class Estimates:
+    """What the report says beyond the raw score (exams/estimates.py)."""
+
+    scaled_score: int
+    scaled_low: int  # the 80% interval of the scaled score
+    scaled_high: int
+    provisional: bool  # most questions' difficulty is still their author's
+    first_seen_correct: int
+    first_seen_total: int
+    seen_correct: int
+    seen_total: int
+    pass_probability: float | None  # full forms only
+    pass_low: float | None
+    pass_high: float | None
+    assumed: bool  # the standard comes from JDLA's published pass rate, not from recorded real results
+
+    @property
+    def first_seen_rate(self) -> float | None:
+        return self.first_seen_correct / self.first_seen_total if self.first_seen_total else None
+
+    @property
+    def seen_rate(self) -> float | None:
+        return self.seen_correct / self.seen_total if self.seen_total else None
+
+
+def estimates(*, attempt: Attempt) -> Estimates | None:
+    """The attempt's ability and pass estimates as stored when it was scored; None for one scored before Moshi
+    made them."""
+    if attempt.ability is None:
+        return None
+    spread = irt.Z80 * attempt.ability_se
+    return Estimates(
+        scaled_score=attempt.scaled_score,
+        scaled_low=irt.scaled_score(attempt.ability - spread),
+        scaled_high=irt.scaled_score(attempt.ability + spread),
+        provisional=bool(attempt.ability_provisional),
+        first_seen_correct=attempt.first_seen_correct,
+        first_seen_total=attempt.first_seen_total,
+        seen_correct=attempt.correct_count - attempt.first_seen_correct,
+        seen_total=attempt.question_count - attempt.first_seen_total,
+        pass_probability=attempt.pass_probability,
+        pass_low=attempt.pass_low,
+        pass_high=attempt.pass_high,
+        assumed=attempt.pass_source == PassStandard.Source.ASSUMED,
+    )
+
+
+def notes_for(*, user, items: list[ReviewItem]) -> dict:
+    """The person's bookmarks and notes on the report's questions (one query)."""
+    return {
+        n.question_id: n for n in QuestionNote.objects.filter(user=user, question_id__in=[i.question_id for i in items])
+    }
 
 
 def review_items(*, attempt: Attempt) -> list[ReviewItem]:
@@ -196,6 +287,8 @@ def review_items(*, attempt: Attempt) -> list[ReviewItem]:
         .values_list(
             "position",
             "version_id",
+            "version__question_id",
+            "area__code",
             "area__name",
             "version__kind",
             "version__stimulus_html",
@@ -216,20 +309,16 @@ def review_items(*, attempt: Attempt) -> list[ReviewItem]:
         )
     }
     stats = {s.version_id: s for s in ItemStat.objects.filter(version_id__in=versions)}
-    # A question also drawn into an attempt the candidate still has open (e.g. a drill beside a full mock)
-    # must not have its key shown here before that one is submitted.
-    withheld = set(
-        AttemptItem.objects.filter(
-            attempt__user_id=attempt.user_id, attempt__status=Attempt.Status.OPEN, version_id__in=versions
-        ).values_list("version_id", flat=True)
-    )
+    withheld = withheld_keys(user_id=attempt.user_id)
     review = []
-    for number, vid, area, kind, stimulus, stem, explanation, order, selected, correct, flagged, at in rows:
-        hidden = vid in withheld
+    for number, vid, qid, code, area, kind, stimulus, stem, explanation, order, selected, correct, flagged, at in rows:
+        hidden = qid in withheld
         stat = None if hidden else stats.get(vid)
         review.append(
             ReviewItem(
                 number=number,
+                question_id=qid,
+                area_code=code,
                 area_name=area,
                 kind=kind,
                 stimulus_html=stimulus,
@@ -250,6 +339,7 @@ def review_items(*, attempt: Attempt) -> list[ReviewItem]:
                 answered_at=at,
                 facility=stat.facility if stat and stat.responses >= PRIORITY_MIN_RESPONSES else None,
                 withheld=hidden,
+                released_at=withheld.get(qid),
             )
         )
     return review

@@ -1,4 +1,4 @@
-"""Statistics for result reports (偏差値, percentile, pass chance) and item analysis (正答率, discrimination).
+"""Statistics for result reports (偏差値, percentile) and item analysis (正答率, discrimination).
 
 Pure functions and small accumulators over plain numbers, so they can run in a view, a Celery task or a
 migration alike, and so cohort norms and item statistics can be kept up to date incrementally.
@@ -153,14 +153,26 @@ class ItemAccumulator:
         return {p: self.picks.get(p, 0) / self.n if self.n else 0.0 for p in positions}
 
 
+def option_agreement(choice_shares: dict[int, float], keys: set[int]) -> float:
+    """How often an option was treated rightly, on average over the options: a key chosen, a distractor left.
+    For a select-all question scored all-or-nothing, most people can treat most options rightly while few get
+    every one: its full-credit rate alone understates what they know."""
+    if not choice_shares:
+        return 0.0
+    return sum(share if cid in keys else 1 - share for cid, share in choice_shares.items()) / len(choice_shares)
+
+
 def suspect_flags(
     facility: float | None,
     discrimination: float | None,
     choice_shares: dict[int, float],
     responses: int,
     min_responses: int = 30,
+    keys: set[int] | None = None,
 ) -> list[str]:
-    """Machine codes for items an editor should review; none below `min_responses`, where noise dominates."""
+    """Machine codes for items an editor should review; none below `min_responses`, where noise dominates.
+    `keys` are given for select-all questions: one is too hard only if its options were mostly treated wrongly
+    too, not on its all-or-nothing rate alone."""
     if responses < min_responses:
         return []
     flags = []
@@ -172,88 +184,8 @@ def suspect_flags(
     if facility is not None:
         if facility > 0.95:
             flags.append("too_easy")
-        elif facility < 0.2:
+        elif facility < 0.2 and (keys is None or option_agreement(choice_shares, keys) < 0.6):
             flags.append("too_hard")
     if any(share < 0.02 for share in choice_shares.values()):
         flags.append("unused_distractor")
     return flags
-
-
-# --- Pass chance ---------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PassChance:
-    probability: float  # of reaching the pass line on a fresh form
-    low: float  # 10th percentile of the true correct rate
-    high: float  # 90th percentile of the true correct rate
-
-
-def _log_beta(a: float, b: float) -> float:
-    return math.lgamma(a) + math.lgamma(b) - math.lgamma(a + b)
-
-
-def _beta_continued_fraction(a: float, b: float, x: float) -> float:
-    """Continued fraction of the incomplete beta function, modified Lentz (Numerical Recipes `betacf`)."""
-    tiny = 1e-300
-
-    def guard(v: float) -> float:
-        return v if abs(v) > tiny else tiny
-
-    c, d = 1.0, 1 / guard(1 - (a + b) * x / (a + 1))
-    h = d
-    for m in range(1, 1000):
-        even = m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m))
-        odd = -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1))
-        for coefficient in (even, odd):
-            d = 1 / guard(1 + coefficient * d)
-            c = guard(1 + coefficient / c)
-            h *= d * c
-        if abs(d * c - 1) < 1e-15:
-            break
-    return h
-
-
-def beta_cdf(x: float, a: float, b: float) -> float:
-    """Regularized incomplete beta I_x(a, b): P(p ≤ x) for p ~ Beta(a, b)."""
-    if x <= 0:
-        return 0.0
-    if x >= 1:
-        return 1.0
-    front = math.exp(a * math.log(x) + b * math.log1p(-x) - _log_beta(a, b))
-    if x < (a + 1) / (a + b + 2):  # the fraction converges fast on this side; use symmetry on the other
-        return front * _beta_continued_fraction(a, b, x) / a
-    return 1 - front * _beta_continued_fraction(b, a, 1 - x) / b
-
-
-def beta_quantile(q: float, a: float, b: float) -> float:
-    """x with I_x(a, b) = q, by bisection (the CDF is monotone; 60 halvings is well below 1e-15)."""
-    lo, hi = 0.0, 1.0
-    for _ in range(60):
-        mid = (lo + hi) / 2
-        lo, hi = (mid, hi) if beta_cdf(mid, a, b) < q else (lo, mid)
-    return (lo + hi) / 2
-
-
-def _beta_binomial_at_least(k: int, n: int, a: float, b: float) -> float:
-    """P(X ≥ k) for X ~ Beta-Binomial(n, a, b), summing the exact pmf in log space."""
-    log_norm = math.lgamma(n + 1) - _log_beta(a, b)
-    return sum(
-        math.exp(log_norm - math.lgamma(x + 1) - math.lgamma(n - x + 1) + _log_beta(x + a, n - x + b))
-        for x in range(max(k, 0), n + 1)
-    )
-
-
-def pass_chance(correct: int, answered_total: int, pass_ratio: float, form_size: int) -> PassChance:
-    """Chance of clearing the pass line on a fresh `form_size`-question form, from the answers so far.
-
-    Beta(1, 1) prior on the true correct rate, Beta(correct + 1, wrong + 1) posterior, and the form score as a
-    Beta-Binomial draw, so a small sample gives a cautious estimate and a wide interval instead of false precision.
-    Assumes the fresh form is as hard as the questions answered so far.
-    """
-    if not 0 <= correct <= answered_total or form_size < 1 or not 0 <= pass_ratio <= 1:
-        raise ValueError("need 0 ≤ correct ≤ answered_total, form_size ≥ 1 and 0 ≤ pass_ratio ≤ 1")
-    a, b = correct + 1, answered_total - correct + 1
-    pass_mark = math.ceil(pass_ratio * form_size - 1e-9)  # 0.55 × 100 is 55.00000000000001 in floating point
-    probability = min(1.0, _beta_binomial_at_least(pass_mark, form_size, a, b))
-    return PassChance(probability, beta_quantile(0.1, a, b), beta_quantile(0.9, a, b))

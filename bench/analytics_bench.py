@@ -25,10 +25,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
-from analytics.models import AreaNorm, BlueprintNorm, ItemStat, StatsWatermark
+from analytics.models import AreaNorm, BlueprintNorm, ItemStat
 from analytics.services import stats_refresh_all
 from exams.drawing import Candidate, Quota, draw
-from exams.models import Attempt, Blueprint
+from exams.models import Attempt, Blueprint, FeedCursor
 from exams.scoring import ItemKey, score_items
 from questions.models import SyllabusArea, VersionChoice
 from questions.selectors import published_questions
@@ -138,7 +138,7 @@ def main() -> None:
 
     Attempt.objects.filter(user__email__startswith=PREFIX).delete()
     User.objects.filter(email__startswith=PREFIX).delete()
-    for model in (BlueprintNorm, AreaNorm, ItemStat, StatsWatermark):
+    for model in (BlueprintNorm, AreaNorm, ItemStat, FeedCursor):
         model.objects.all().delete()
 
     long_ago = timezone.now() - timedelta(days=1)
@@ -151,7 +151,7 @@ def main() -> None:
     )
 
     started = time.perf_counter()
-    read = stats_refresh_all()["scored"]
+    read = stats_refresh_all()
     first = time.perf_counter() - started
     print(
         f"  first refresh (everything)        {first:8.2f} s   "
@@ -162,7 +162,7 @@ def main() -> None:
         blueprint, args.new, scored_at=long_ago + timedelta(hours=1), rng=rng, start_index=args.attempts
     )
     started = time.perf_counter()
-    read = stats_refresh_all()["scored"]
+    read = stats_refresh_all()
     incremental = time.perf_counter() - started
     print(f"  incremental refresh ({read} new)     {incremental * 1000:8.1f} ms   (the beat task's work per minute)")
 

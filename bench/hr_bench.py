@@ -29,11 +29,12 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Department, Membership, Organization, User
-from accounts.services import api_token_create
-from analytics.models import MemberExamStat, OrgAreaStat, OrgMonthStat, StatsWatermark
-from analytics.services import ORGANIZATIONS, org_stats_refresh
-from exams.models import Attempt
+from accounts.models import User
+from exams.models import Attempt, FeedCursor
+from hr.aggregates import ORGANIZATIONS, org_stats_refresh
+from hr.models import MemberExamStat, OrgAreaStat, OrgMonthStat
+from organizations.models import Department, Membership, Organization
+from organizations.services import api_token_create
 
 SLUG = "bench-hr"
 EMAIL = "bench-hr-{}@moshi.example"
@@ -76,8 +77,11 @@ def load(args, blueprint, rng: random.Random) -> Organization:
     for i in range(args.members):
         users.write(f"{password}\tf\t{EMAIL.format(i)}\t社員{i}\tja\tf\tt\t{now.isoformat()}\n")
     with transaction.atomic():
-        copy("accounts_user", "password, is_superuser, email, display_name, preferred_language, is_staff, "
-             "is_active, date_joined", users)  # fmt: skip
+        copy(
+            "accounts_user",
+            "password, is_superuser, email, display_name, preferred_language, is_staff, is_active, date_joined",
+            users,
+        )
     user_ids = list(User.objects.filter(email__startswith="bench-hr-").order_by("pk").values_list("pk", flat=True))
     members = io.StringIO()
     for i, user_id in enumerate(user_ids):
@@ -85,8 +89,11 @@ def load(args, blueprint, rng: random.Random) -> Organization:
         joined = (now - timedelta(days=400)).isoformat()  # before every attempt: they count for the company
         members.write(f"member\tB{i:06d}\tt\t{joined}\t{department}\t{user_id}\t{org.pk}\n")
     with transaction.atomic():
-        copy("accounts_membership", "role, employee_code, is_active, joined_at, department_id, user_id, "
-             "organization_id", members)  # fmt: skip
+        copy(
+            "accounts_membership",
+            "role, employee_code, is_active, joined_at, department_id, user_id, organization_id",
+            members,
+        )
     print(f"  {args.members:,} members in {args.departments} departments: {time.perf_counter() - started:.1f} s")
 
     started = time.perf_counter()
@@ -108,9 +115,13 @@ def load(args, blueprint, rng: random.Random) -> Organization:
             f"\t{user_id}\t{blueprint.pk}\n"
         )
     with transaction.atomic():
-        copy("exams_attempt", "status, framework, seed, started_at, deadline, submitted_at, submitted_by, "
-             "scored_at, question_count, correct_count, score, passed, pass_ratio, updated_at, user_id, "
-             "blueprint_id", attempts)  # fmt: skip
+        copy(
+            "exams_attempt",
+            "status, framework, seed, started_at, deadline, submitted_at, submitted_by, "
+            "scored_at, question_count, correct_count, score, passed, pass_ratio, updated_at, user_id, "
+            "blueprint_id",
+            attempts,
+        )
     print(f"  {args.attempts:,} scored attempts: {time.perf_counter() - started:.1f} s")
 
     started = time.perf_counter()
@@ -139,7 +150,7 @@ def refresh() -> None:
     """The beat task's organization refresh, from nothing, over every loaded attempt."""
     for model in (OrgMonthStat, OrgAreaStat, MemberExamStat):
         model.objects.all().delete()
-    StatsWatermark.objects.filter(name=ORGANIZATIONS).delete()
+    FeedCursor.objects.filter(name=ORGANIZATIONS).delete()
     started, total, batches = time.perf_counter(), 0, []
     while True:
         t = time.perf_counter()
@@ -214,18 +225,28 @@ def main() -> None:
     api = reverse("api:pass_rates")
     measure(client, "pass-rates ?group_by=department", f"{api}?group_by=department", args.runs, **token)
     measure(client, "pass-rates ?group_by=department,month", f"{api}?group_by=department,month", args.runs, **token)
-    measure(client, "pass-rates ?group_by=blueprint,month&exam=…", f"{api}?group_by=blueprint,month&exam=g_kentei",
-            args.runs, **token)  # fmt: skip
+    measure(
+        client,
+        "pass-rates ?group_by=blueprint,month&exam=…",
+        f"{api}?group_by=blueprint,month&exam=g_kentei",
+        args.runs,
+        **token,
+    )
     weak = reverse("api:weaknesses")
     measure(client, "weaknesses ?exam=g_kentei", f"{weak}?exam=g_kentei", args.runs, **token)
-    measure(client, "weaknesses ?exam=g_kentei&department=…", f"{weak}?exam=g_kentei&department={department.pk}",
-            args.runs, **token)  # fmt: skip
+    measure(
+        client,
+        "weaknesses ?exam=g_kentei&department=…",
+        f"{weak}?exam=g_kentei&department={department.pk}",
+        args.runs,
+        **token,
+    )
     members = reverse("api:members")
     measure(client, "members (first page of 100)", members, args.runs, **token)
     measure(client, "members ?page_size=1000", f"{members}?page_size=1000", args.runs, **token)
     measure(client, "members/<id>", reverse("api:member", args=[middle]), args.runs, **token)
     print("\nFor reference (not an API target):")
-    measure(browser, "HR dashboard page (G検定, 12 months)", reverse("analytics:org_dashboard"), max(5, args.runs // 4))
+    measure(browser, "HR dashboard page (G検定, 12 months)", reverse("hr:org_dashboard"), max(5, args.runs // 4))
 
 
 if __name__ == "__main__":

@@ -32,6 +32,8 @@ from dataclasses import dataclass, field
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 from pathlib import Path
 
+import stackcpu  # bench/: the CPU of each part of the stack, one node or several
+
 ROOT = Path(__file__).resolve().parents[1]
 EMAIL_DOMAIN = "loadtest.moshi.example"
 PASSWORD = "loadtest-candidate-2026"
@@ -111,21 +113,6 @@ def format_table(phases: list[Phase]) -> str:
 # ---- processes and CPU -------------------------------------------------------------------------------------
 
 
-def _children(pid: int) -> list[int]:
-    try:
-        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
-    except OSError:
-        return []
-    return [int(p) for p in text.split()]
-
-
-def _pidfile(name: str) -> int | None:
-    try:
-        return int((ROOT / ".stack" / f"{name}.pid").read_text().strip())
-    except (OSError, ValueError):
-        return None
-
-
 def rss_mb(pid: int) -> float:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -136,16 +123,10 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
-def cpu_seconds(pids: list[int]) -> float:
-    tick = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / tick
+def gunicorn_workers() -> list[int]:
+    """Every gunicorn worker of every web node of the stack (one node: gunicorn.pid; several: web1.pid…)."""
+    masters = [stackcpu.pidfile(name) for name in stackcpu.web_pidfiles()]
+    return [child for master in masters if master for child in stackcpu.children(master)]
 
 
 def machine_busy_seconds() -> tuple[float, float]:
@@ -166,14 +147,14 @@ class CpuMeter:
         self._t = time.monotonic()
 
     def _snap(self) -> dict[str, float]:
-        web = _pidfile("gunicorn")
-        worker = _pidfile("worker")
+        parts = stackcpu.reading()
         busy, _total = machine_busy_seconds()
         usage = resource.getrusage(resource.RUSAGE_SELF)
         return {
             "client": usage.ru_utime + usage.ru_stime,
-            "gunicorn": cpu_seconds(_children(web)) if web else float("nan"),
-            "celery": cpu_seconds([worker, *_children(worker)]) if worker else float("nan"),
+            "gunicorn": parts["web"],  # every node's masters and workers
+            "balancer": parts["balancer"],  # HAProxy with NODES > 1: it also compresses the pages
+            "celery": parts["celery"],
             "machine": busy,
         }
 
@@ -183,24 +164,27 @@ class CpuMeter:
         if requests:
             # CPU per request is steadier than req/s on a machine shared with other work.
             used["gunicorn_ms_per_request"] = used["gunicorn"] * 1000 / requests
+            used["balancer_ms_per_request"] = used["balancer"] * 1000 / requests
             used["client_ms_per_request"] = used["client"] * 1000 / requests
         self.rows.append((name, now - self._t, used))
         self._mark, self._t = snap, now
 
     def table(self) -> str:
         lines = [
-            "| phase | wall s | client CPU s | gunicorn CPU s | celery CPU s | machine CPU s (of 2 × wall) "
-            "| gunicorn / client CPU ms per request |",
-            "|---|---|---|---|---|---|---|",
+            "| phase | wall s | client CPU s | gunicorn CPU s | HAProxy CPU s | celery CPU s "
+            "| machine CPU s (of 2 × wall) | gunicorn / HAProxy / client CPU ms per request |",
+            "|---|---|---|---|---|---|---|---|",
         ]
         for name, wall, d in self.rows:
             per = (
-                f"{d['gunicorn_ms_per_request']:.2f} / {d['client_ms_per_request']:.2f}"
+                f"{d['gunicorn_ms_per_request']:.2f} / {d['balancer_ms_per_request']:.2f} / "
+                f"{d['client_ms_per_request']:.2f}"
                 if "gunicorn_ms_per_request" in d
                 else ""
             )
             lines.append(
-                f"| {name} | {wall:.1f} | {d['client']:.1f} | {d['gunicorn']:.1f} | {d['celery']:.1f} | "
+                f"| {name} | {wall:.1f} | {d['client']:.1f} | {d['gunicorn']:.1f} | {d['balancer']:.1f} | "
+                f"{d['celery']:.1f} | "
                 f"{d['machine']:.1f} ({2 * wall:.0f}) | {per} |"
             )
         return "\n".join(lines)
@@ -218,7 +202,7 @@ class Profiler:
         self.proc = None
 
     def begin(self, phase: str) -> None:
-        master = _pidfile("gunicorn")
+        master = stackcpu.pidfile(stackcpu.web_pidfiles()[0])  # one node is enough to read
         if phase != self.phase or master is None:
             return
         import subprocess
@@ -291,8 +275,9 @@ def prepare(n: int, blueprint_slug: str) -> list[str]:
     from django.contrib.auth.hashers import make_password
     from django.db import transaction
 
-    from accounts.models import Membership, Organization, User
+    from accounts.models import User
     from exams.models import Attempt, Blueprint
+    from organizations.models import Membership, Organization
 
     if not Blueprint.objects.filter(slug=blueprint_slug, is_active=True).exists():
         raise SystemExit(f"blueprint {blueprint_slug!r} does not exist in this database (start the stack first)")
@@ -312,6 +297,35 @@ def prepare(n: int, blueprint_slug: str) -> list[str]:
         )
         Attempt.objects.filter(user__email__endswith="@" + EMAIL_DOMAIN).delete()
     return emails
+
+
+def direct_sessions(args, emails: list[str]) -> int:
+    """Sessions (and CSRF cookies) for candidates without a saved one, written as django.contrib.auth.login
+    would: the run then measures the exam, not PBKDF2. Saved where the form logins are, and reused."""
+    from importlib import import_module
+
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.utils.crypto import get_random_string
+
+    from accounts.models import User
+
+    saved = _load_sessions(args)
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    backend = settings.AUTHENTICATION_BACKENDS[-1]
+    made = 0
+    for user in User.objects.filter(email__in=[e for e in emails if e not in saved]):
+        session = store()
+        session[SESSION_KEY] = str(user.pk)
+        session[BACKEND_SESSION_KEY] = backend
+        session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        session.create()
+        saved[user.email] = {settings.SESSION_COOKIE_NAME: session.session_key, "csrftoken": get_random_string(32)}
+        made += 1
+    path = _sessions_file(args)
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(json.dumps(saved))
+    return made
 
 
 def attempt_counts(emails: list[str]) -> Counter:
@@ -450,27 +464,26 @@ async def login(browser: Browser, phases: dict[str, Phase], cand: Candidate) -> 
 
 
 async def start(browser: Browser, phases: dict[str, Phase], cand: Candidate, slug: str, scheduled: float) -> None:
+    """The start POST answers with the exam page itself (gzip, as a browser asks), at the attempt's address
+    (Content-Location)."""
     response = await browser.send(
-        phases["start POST"],
+        phases["start"],
         cand,
         "POST",
         f"/exams/{slug}/",
-        expect=(302,),
+        expect=(200,),
         scheduled=scheduled,
         data={"csrfmiddlewaretoken": cand.csrf},
+        headers={"Accept-Encoding": "gzip"},
     )
     if response is None:
         return
-    match = ATTEMPT_URL.search(response.headers.get("location", ""))
+    match = ATTEMPT_URL.search(response.headers.get("content-location", ""))
     if not match:
-        phases["start POST"].failures["redirect elsewhere"] += 1
+        phases["start"].failures["no attempt address"] += 1
         return
-    page = await browser.send(phases["exam page"], cand, "GET", match.group(0), headers={"Accept-Encoding": "gzip"})
-    if page is None:
-        return
-    phases["start total"].record(scheduled, time.monotonic(), 200, ok=True)
     cand.attempt_id = int(match.group(1))
-    cand.choices = choice_counts(page.content)
+    cand.choices = choice_counts(response.content)
 
 
 async def autosave(
@@ -556,9 +569,7 @@ async def run(args: argparse.Namespace, emails: list[str]) -> dict:
     names = [
         "login page",
         "login POST",
-        "start POST",
-        "exam page",
-        "start total",
+        "start",
         "ping (capacity)",
         "autosave (capacity)",
         "autosave (exam pace)",
@@ -607,7 +618,7 @@ async def run(args: argparse.Namespace, emails: list[str]) -> dict:
     figures["start_done_s"] = time.monotonic() - t0
     started = [c for c in candidates if c.attempt_id]
     figures["started"] = len(started)
-    cpu.phase("start", requests=len(started) * 2)
+    cpu.phase("start", requests=len(started))  # one request each: the POST answers with the page
     if not started:
         raise SystemExit("no attempt started; see the errors above and .stack/web.log")
 
@@ -684,10 +695,9 @@ async def run(args: argparse.Namespace, emails: list[str]) -> dict:
     cpu.phase("submit + scoring")
     await browser.close()
 
-    web = _pidfile("gunicorn")
-    worker = _pidfile("worker")
-    figures["gunicorn_worker_rss_mb"] = [round(rss_mb(p), 1) for p in _children(web)] if web else []
-    figures["celery_rss_mb"] = [round(rss_mb(p), 1) for p in ([worker, *_children(worker)] if worker else [])]
+    figures["gunicorn_worker_rss_mb"] = [round(rss_mb(p), 1) for p in gunicorn_workers()]
+    workers = [pid for name in stackcpu.worker_pidfiles() if (pid := stackcpu.pidfile(name))]
+    figures["celery_rss_mb"] = [round(rss_mb(p), 1) for w in workers for p in (w, *stackcpu.children(w))]
     figures["phases"] = {name: p.summary() for name, p in phases.items()}
     figures["cpu"] = cpu.table()
     figures["table"] = format_table([p for p in phases.values() if p.outcomes])
@@ -760,6 +770,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--connections", type=int, default=32, help="the client's connection pool")
     parser.add_argument("--login-concurrency", type=int, default=6)
     parser.add_argument("--fresh-logins", action="store_true", help="log everyone in again")
+    parser.add_argument(
+        "--direct-sessions",
+        action="store_true",
+        help="create the candidates' sessions in the database instead of logging in through the form (logins are "
+        "measured apart: ~0.35 s of PBKDF2 each would make a 10,000-candidate day a login test)",
+    )
     parser.add_argument("--no-results", action="store_true", help="do not open result pages after submitting")
     parser.add_argument("--scoring-timeout", type=float, default=300.0)
     parser.add_argument("--seed", type=int, default=2026)
@@ -783,6 +799,10 @@ def main(argv: list[str] | None = None) -> None:
     t = time.monotonic()
     emails = prepare(args.candidates, args.blueprint)
     print(f"prepared {len(emails)} candidates in {time.monotonic() - t:.1f} s", flush=True)
+    if args.direct_sessions:
+        t = time.monotonic()
+        made = direct_sessions(args, emails)
+        print(f"created {made} sessions directly in {time.monotonic() - t:.1f} s", flush=True)
     figures = asyncio.run(run(args, emails))
     print(report(figures, args))
     if args.json:

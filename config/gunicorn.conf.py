@@ -38,3 +38,31 @@ max_requests_jitter = max_requests // 10
 accesslog = os.environ.get("GUNICORN_ACCESSLOG") or None
 errorlog = "-"
 pidfile = os.environ.get("GUNICORN_PIDFILE") or None
+# Each response's request id (ops.request_id) in the access log, to match the app's and the proxy's lines.
+access_log_format = os.environ.get(
+    "GUNICORN_ACCESS_LOG_FORMAT", '%(h)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s" request_id=%({x-request-id}o)s'
+)
+
+# /metrics adds up every worker's request figures (ops.metrics): prometheus_client keeps them in files in this
+# directory, one set per worker process. Set before any worker imports prometheus_client; one directory per
+# master, emptied at start so a previous run's counts are not added to this one's.
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    import tempfile
+
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="moshi-prometheus-")
+
+
+def on_starting(server):
+    import pathlib
+
+    directory = pathlib.Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+    directory.mkdir(parents=True, exist_ok=True)
+    for stale in directory.glob("*.db"):
+        stale.unlink()
+
+
+def child_exit(server, worker):
+    # A dead worker's counters stay in the sum (a counter never goes down); its live gauges are dropped.
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)

@@ -4,11 +4,14 @@ With nothing set it runs on a SQLite file with Celery tasks executed in-process,
 checkout just works; DATABASE_URL and REDIS_URL switch to PostgreSQL, Redis and a real worker.
 """
 
+import ipaddress
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlparse
 
 import environ
+from celery.schedules import crontab
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -69,15 +72,26 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",  # Swagger UI's files, served by us: no CDN
     "drf_spectacular",
     "import_export",
-    "axes",
+    "accounts.apps.AxesConfig",  # django-axes, named in Japanese in the admin
+    "csp",
+    "common",
     "accounts",
+    "organizations",
     "ops",
     "questions",
     "exams",
+    "hr",
     "analytics",
+    "study",
+    "audit",
+    "privacy",
+    "api",
 ]
 
 MIDDLEWARE = [
+    # First: every later middleware's and view's log lines carry the request id, and the timing covers them all.
+    "ops.request_id.RequestIdMiddleware",
+    "ops.middleware.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # The exam page carries all its questions in one response; gzip keeps it small. Django's GZipMiddleware
@@ -89,10 +103,17 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # The client's address for audit events that services record without seeing the request.
+    "audit.context.AuditContextMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     # Last, as django-axes requires: it turns a lockout into its response.
     "axes.middleware.AxesMiddleware",
 ]
+# Behind a proxy that compresses (docker-compose's, the multi-node stack's), GZIP_IN_APP=false: gzip of the
+# 430 KB exam page costs the Python worker ~9 ms of CPU per start, most of what a start may cost (bench/README.md).
+if not env_bool("GZIP_IN_APP", default=True):
+    MIDDLEWARE.remove("django.middleware.gzip.GZipMiddleware")
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -108,7 +129,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "accounts.context_processors.membership",
+                "organizations.context_processors.membership",
             ],
         },
     },
@@ -129,6 +150,36 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 else:
     # SQLite under concurrent requests: wait for a lock instead of failing at once.
     DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 20})
+
+# DATABASE_POOLER=pgbouncer: DATABASE_URL points at PgBouncer in transaction pooling (several web nodes, see
+# docs/scaling.md), so two transactions of one Django connection may run on different server connections and
+# nothing may outlive a transaction on the server. Django's only such thing is the server-side cursor that
+# .iterator() opens WITH HOLD outside a transaction; it is turned off. Kept as they are: CONN_MAX_AGE (the
+# connection kept is the cheap one to PgBouncer, which holds the server connections), the time zone Django
+# sets once per connection (PgBouncer tracks TimeZone and sets it on whichever server connection it lends),
+# and psycopg2, which prepares no statements on the server.
+DATABASE_POOLER = env.str("DATABASE_POOLER", default="").strip().lower()
+if DATABASE_POOLER not in ("", "pgbouncer"):
+    raise ImproperlyConfigured(f"DATABASE_POOLER must be empty or pgbouncer, not {DATABASE_POOLER!r}")
+if DATABASE_POOLER and DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+    raise ImproperlyConfigured("DATABASE_POOLER=pgbouncer needs a postgres:// DATABASE_URL (PgBouncer's address)")
+if DATABASE_POOLER == "pgbouncer":
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+
+# A PostgreSQL streaming replica for the HR API's and HR dashboard's reads (common.replica): the views that opt
+# in read there; the exam and every write stay on the primary. Unset: everything reads the primary.
+DATABASE_REPLICA_URL = env.str("DATABASE_REPLICA_URL", default="")
+if DATABASE_REPLICA_URL:
+    replica = env.db_url_config(DATABASE_REPLICA_URL)
+    if replica["ENGINE"] != DATABASES["default"]["ENGINE"]:
+        raise ImproperlyConfigured("DATABASE_REPLICA_URL must be the same kind of database as DATABASE_URL")
+    replica["OPTIONS"] = {**DATABASES["default"].get("OPTIONS", {}), **replica.get("OPTIONS", {})}
+    for key in ("CONN_MAX_AGE", "CONN_HEALTH_CHECKS", "DISABLE_SERVER_SIDE_CURSORS"):
+        if key in DATABASES["default"]:
+            replica[key] = DATABASES["default"][key]
+    replica["TEST"] = {"MIRROR": "default"}  # tests read the primary's test database through this alias
+    DATABASES["replica"] = replica
+DATABASE_ROUTERS = ["common.replica.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: Celery broker and cache ------------------------------------------------------
@@ -187,6 +238,20 @@ CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "ops.tasks.record_heartbeat", "schedule": 60.0},
     "sweep-overdue-attempts": {"task": "exams.tasks.sweep_overdue_attempts", "schedule": 60.0},
     "refresh-statistics": {"task": "analytics.tasks.refresh_statistics", "schedule": 60.0},
+    "refresh-organization-statistics": {"task": "hr.tasks.refresh_organization_statistics", "schedule": 60.0},
+    "refresh-study-cards": {"task": "study.tasks.refresh_cards", "schedule": 60.0},
+    # Reminders (督促) in office hours, Tokyo; each run sends only what no run has sent (hr.reminders), and
+    # retries what failed last time (a webhook that answered 500).
+    "send-reminders": {"task": "hr.tasks.send_reminders", "schedule": crontab(minute="0,30", hour="9-18")},
+    # Nightly, when few people sit mocks: item parameters and pass standards (analytics.calibration).
+    "calibrate": {"task": "analytics.tasks.calibrate", "schedule": crontab(hour=3, minute=30)},
+    # Nightly: audit events past their organization's retention period (audit.services.purge_expired).
+    "purge-audit-events": {"task": "audit.tasks.purge_audit_events", "schedule": crontab(hour=4, minute=10)},
+    # SAML replay records past their assertion's expiry (organizations.sso_services.expired_assertions_forget).
+    "forget-expired-saml-assertions": {
+        "task": "organizations.tasks.forget_expired_saml_assertions",
+        "schedule": crontab(minute=17),
+    },
 }
 
 # --- Accounts and authentication ---------------------------------------------------------
@@ -227,10 +292,28 @@ if not DEBUG:
     EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
     EMAIL_PORT = env_int("EMAIL_PORT", 25)
 
+# --- Privacy (docs/privacy.md) -------------------------------------------------------------
+# How long audit events are kept when an organization has not chosen its own period (30–3650 days).
+MOSHI_AUDIT_RETENTION_DAYS = env_int("MOSHI_AUDIT_RETENTION_DAYS", 365, minimum=30)
+
+# --- Reminders (docs/organizations.md, 督促) ------------------------------------------------
+# Where mails sent without a request (reminders) link to. Invitations build theirs from the request instead.
+SITE_URL = env.str("SITE_URL", default="").rstrip("/")
+if not SITE_URL:
+    _host = next((h for h in ALLOWED_HOSTS if h not in ("*", "") and not h.startswith(".")), "")
+    SITE_URL = "http://127.0.0.1:8000" if DEBUG else (f"https://{_host}" if _host else "")
+if SITE_URL and urlparse(SITE_URL).scheme not in ("http", "https"):
+    raise ImproperlyConfigured(f"SITE_URL must start with https:// (or http://), not {SITE_URL!r}")
+# Teams / Slack webhooks must be https to a public address of their service. Only tests turn this on (a local
+# HTTP server); it is deliberately not read from the environment.
+REMINDER_WEBHOOKS_ALLOW_LOCAL = False
+
 # --- Language and time -------------------------------------------------------------------
 LANGUAGE_CODE = "ja"
 LANGUAGES = [("ja", "日本語"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Our date formats per language (config/formats/<lang>/formats.py); templates name them (|date:"DATE_FORMAT").
+FORMAT_MODULE_PATH = ["config.formats"]
 TIME_ZONE = "Asia/Tokyo"
 USE_I18N = True
 USE_TZ = True
@@ -253,7 +336,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "EXCEPTION_HANDLER": "analytics.api.errors.api_exception_handler",
+    "EXCEPTION_HANDLER": "api.errors.api_exception_handler",
     "DEFAULT_THROTTLE_RATES": {"api_token": env.str("API_TOKEN_RATE", default="600/min")},
 }
 SPECTACULAR_SETTINGS = {
@@ -265,7 +348,7 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "analytics.api.schema.document_errors",
+        "api.schema.document_errors",
     ],
 }
 
@@ -273,6 +356,8 @@ SPECTACULAR_SETTINGS = {
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=True)
+    # Asked over plain HTTP inside the network by the proxy's health check, the container's and the scraper.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     LANGUAGE_COOKIE_SECURE = True
@@ -284,9 +369,60 @@ if not DEBUG:
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 
+# Content-Security-Policy (django-csp): scripts and styles only from Moshi itself, no inline script or
+# style anywhere (the exam page, reports, the admin and Swagger UI are built that way), no framing, no
+# plugins. An author's HTML is sanitized at publish time as well; this is the second wall.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+    }
+}
+
+# --- Logs ----------------------------------------------------------------------------------
+# One line per record on stderr, each with the request id (ops.request_id). LOG_FORMAT=json (the default with
+# DEBUG off) writes one JSON object per line for the log collector; text is for a developer's terminal.
+LOG_FORMAT = env.str("LOG_FORMAT", default="text" if DEBUG else "json").strip().lower()
+if LOG_FORMAT not in ("json", "text"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be json or text, not {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "ops.request_id.RequestIdFilter"}},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(request_id)s %(process)d %(message)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+            "timestamp": False,
+            "json_ensure_ascii": False,  # Japanese stays readable in the log viewer
+        },
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["request_id"], "formatter": LOG_FORMAT},
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
+# The worker logs through the handler above too, so its lines are JSON and carry the id of the request that
+# queued the task (Celery would otherwise replace the root logger's handlers with its own format).
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# --- Metrics (ops.metrics, /metrics) ---------------------------------------------------------
+# Prometheus scrapes with `Authorization: Bearer <METRICS_TOKEN>`, or from an address in METRICS_ALLOWED_IPS
+# (addresses or networks; loopback by default). Behind the proxy every request comes from the proxy, so the
+# proxy refuses /metrics from outside (ops/Caddyfile) and the scraper reaches web:8000 directly with the token.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=["127.0.0.1", "::1"])
+try:
+    METRICS_ALLOWED_NETWORKS = [ipaddress.ip_network(value.strip(), strict=False) for value in METRICS_ALLOWED_IPS]
+except ValueError as exc:
+    raise ImproperlyConfigured(f"METRICS_ALLOWED_IPS: {exc}") from None

@@ -6,11 +6,12 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
+from common.http import parse_int
 from questions.models import QuestionVersion
 from questions.services import PUBLISH_PERMISSION
 
-from . import services
-from .models import Assignment, Attempt, Blueprint, BlueprintQuota, KeyCorrection, RealResult
+from . import regrade, services
+from .models import Attempt, Blueprint, BlueprintQuota, KeyCorrection
 
 
 class QuotaFormSet(BaseInlineFormSet):
@@ -116,7 +117,7 @@ class KeyCorrectionAdmin(admin.ModelAdmin):
             new_key = set(form.cleaned_data["new_key"])
             if "apply" in request.POST:
                 try:
-                    correction = services.regrade_apply(
+                    correction = regrade.regrade_apply(
                         version=version, new_key=new_key, by=request.user, reason=form.cleaned_data["reason"]
                     )
                 except services.ExamError as exc:
@@ -130,7 +131,7 @@ class KeyCorrectionAdmin(admin.ModelAdmin):
                     )
                     return redirect("admin:exams_keycorrection_changelist")
             else:
-                changes = services.regrade_preview(version=version, new_key=new_key)
+                changes = regrade.regrade_preview(version=version, new_key=new_key)
                 context |= {"changes": changes, "changed": [c for c in changes if c.old_correct != c.new_correct]}
         return TemplateResponse(request, "admin/exams/keycorrection/regrade.html", context)
 
@@ -139,26 +140,6 @@ class KeyCorrectionAdmin(admin.ModelAdmin):
         if not external_id:
             return None, ""
         versions = QuestionVersion.objects.filter(question__external_id=external_id).select_related("question")
-        number = request.GET.get("number")
-        version = (
-            versions.filter(number=number) if number and number.isdigit() else versions.order_by("-number")
-        ).first()
+        number = parse_int(request.GET.get("number"), minimum=1, maximum=2**31 - 1)
+        version = (versions.filter(number=number) if number else versions.order_by("-number")).first()
         return version, "" if version else _("その問題ID（と版）の公開版は見つかりません。")
-
-
-@admin.register(Assignment)
-class AssignmentAdmin(admin.ModelAdmin):
-    list_display = ("blueprint", "organization", "opens_at", "due_at", "created_by")
-    list_select_related = ("blueprint", "organization", "created_by")
-    list_filter = ("organization",)
-    raw_id_fields = ("members",)
-    filter_horizontal = ("departments",)
-
-
-@admin.register(RealResult)
-class RealResultAdmin(admin.ModelAdmin):
-    list_display = ("user", "exam", "session", "taken_on", "passed", "recorded_by")
-    list_select_related = ("user", "exam", "recorded_by")
-    list_filter = ("exam", "session", "passed")
-    search_fields = ("user__email", "user__display_name")
-    raw_id_fields = ("user", "recorded_by")

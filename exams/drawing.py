@@ -1,6 +1,7 @@
 """Drawing an exam form from the bank: a pure function over plain data, so it is easy to test exhaustively."""
 
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 
@@ -10,7 +11,6 @@ class Candidate:
     version_id: int
     area_code: str
     stimulus_id: int | None
-    priority: int = 0  # lower is drawn first (drills: missed before, then unseen, then answered right)
 
 
 @dataclass(frozen=True)
@@ -27,29 +27,44 @@ class ShortBank(Exception):
         super().__init__(", ".join(f"{code} ({have}/{need})" for code, (need, have) in short.items()))
 
 
-def _in_area(candidate: Candidate, area_code: str) -> bool:
+def in_area(candidate: Candidate, area_code: str) -> bool:
     return candidate.area_code == area_code or candidate.area_code.startswith(area_code + ".")
 
 
-def draw(candidates: list[Candidate], quotas: list[Quota], rng: random.Random, *, shuffle: bool) -> list[Candidate]:
+def draw(
+    candidates: list[Candidate],
+    quotas: list[Quota],
+    rng: random.Random,
+    *,
+    shuffle: bool,
+    priority: Mapping[int, int] | None = None,
+    unlisted: int = 0,
+) -> list[Candidate]:
     """Pick exactly quota.count questions per quota area, never the same question twice, drawing the
-    questions that share a stimulus (a linked set) together. Raises ShortBank naming every short area."""
+    questions that share a stimulus (a linked set) together. Raises ShortBank naming every short area.
+    `priority` ranks questions by id, lower drawn first (`unlisted` for the rest), at random within a rank:
+    per person, so the candidates themselves can be shared by every start (exams.pool)."""
     used: set[int] = set()
     picked_units: list[list[Candidate]] = []
     short: dict[str, tuple[int, int]] = {}
+    # Sorted once and grouped by top-level area: a quota looks only at its own top-level area's questions
+    # (a start draws from the whole bank, so a scan of every candidate per quota cost more than the rest).
+    by_top: dict[str, list[Candidate]] = {}
+    for c in sorted(candidates, key=lambda c: c.question_id):
+        by_top.setdefault(c.area_code.split(".", 1)[0], []).append(c)
     for quota in quotas:
         units: dict[object, list[Candidate]] = {}
-        for c in sorted(candidates, key=lambda c: c.question_id):
-            if c.question_id in used or not _in_area(c, quota.area_code):
+        for c in by_top.get(quota.area_code.split(".", 1)[0], ()):
+            if c.question_id in used or not in_area(c, quota.area_code):
                 continue
             key = ("set", c.stimulus_id) if c.stimulus_id else ("one", c.question_id)
             units.setdefault(key, []).append(c)
-        pool = list(units.values())
-        rng.shuffle(pool)
-        pool.sort(key=lambda unit: min(c.priority for c in unit))  # stable: random within a priority
-        sets = [u for u in pool if len(u) > 1]
-        singles = [u for u in pool if len(u) == 1]
-        available = sum(len(u) for u in pool)
+        sets = [u for u in units.values() if len(u) > 1]
+        singles = [u for u in units.values() if len(u) == 1]
+        rng.shuffle(sets)
+        if priority:  # stable: random within a rank
+            sets.sort(key=lambda unit: min(priority.get(c.question_id, unlisted) for c in unit))
+        available = sum(map(len, units.values()))
         remaining, chosen = quota.count, []
         # Each linked set is taken with the chance any question of the pool has, when it still fits ...
         for unit in sets:
@@ -65,7 +80,7 @@ def draw(candidates: list[Candidate], quotas: list[Quota], rng: random.Random, *
             short[quota.area_code] = (quota.count, available)
             continue
         # ... and single questions fill the quota exactly.
-        chosen.extend(singles[:remaining])
+        chosen.extend(_take(singles, remaining, rng, priority, unlisted))
         for unit in chosen:
             used.update(c.question_id for c in unit)
         picked_units.extend(chosen)
@@ -76,3 +91,19 @@ def draw(candidates: list[Candidate], quotas: list[Quota], rng: random.Random, *
     else:
         picked_units.sort(key=lambda unit: (unit[0].area_code, unit[0].question_id))
     return [c for unit in picked_units for c in unit]
+
+
+def _take(singles: list[list[Candidate]], count: int, rng: random.Random, priority, unlisted: int):
+    """`count` of the single questions, lowest rank first and at random within a rank: a sample of what is
+    needed rather than a shuffle of the whole area (a start draws ~145 of ~1,000 questions)."""
+    if not priority:
+        return rng.sample(singles, count)
+    ranks: dict[int, list[list[Candidate]]] = {}
+    for unit in singles:
+        ranks.setdefault(priority.get(unit[0].question_id, unlisted), []).append(unit)
+    taken = []
+    for rank in sorted(ranks):
+        if len(taken) == count:
+            break
+        taken += rng.sample(ranks[rank], min(count - len(taken), len(ranks[rank])))
+    return taken

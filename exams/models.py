@@ -1,21 +1,41 @@
 """Blueprints (what an exam form looks like) and attempts (one candidate sitting one form).
 
-Attempt state machine — transitions happen only in exams/services.py, each as a conditional UPDATE:
+Attempt state machine (Attempt.TRANSITIONS): every change of an attempt's status or result goes through
+exams.services.attempt_transition, a conditional UPDATE that stamps updated_at:
 
-    OPEN ──submit (button, timer, sweeper)──▶ SUBMITTED ──score task──▶ SCORED
+    OPEN ──submit (button, timer, sweeper)──▶ SUBMITTED ──score task──▶ SCORED ──regrade──▶ SCORED
+      └──abandon (drills only)──▶ ABANDONED
 """
-
-from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
 from django.db import models
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Department, Membership, Organization
+from organizations.models import Membership, Organization
 from questions.models import Exam, Question, QuestionVersion, SyllabusArea
+
+
+def open_to_organization(private_to: set[int], organization_id: int) -> bool:
+    """Who may take a blueprint, for one organization: a blueprint with no organizations is public; one with
+    organizations is private to them. BlueprintQuerySet says the same in SQL."""
+    return not private_to or organization_id in private_to
+
+
+class BlueprintQuerySet(models.QuerySet):
+    def open_to(self, organization_id: int):
+        """Blueprints an organization's members may take (and the organization may see results of)."""
+        return self.filter(models.Q(organizations=None) | models.Q(organizations=organization_id))
+
+    def available_to(self, user):
+        """Active blueprints this person may take: public ones and those of an organization they are an
+        active member of."""
+        organizations = Membership.objects.filter(user=user, is_active=True).values("organization_id")
+        return (
+            self.filter(is_active=True)
+            .filter(models.Q(organizations=None) | models.Q(organizations__in=organizations))
+            .distinct()
+        )
 
 
 class Blueprint(models.Model):
@@ -39,6 +59,8 @@ class Blueprint(models.Model):
     )
     is_active = models.BooleanField(_("公開"), default=True)
     order = models.PositiveSmallIntegerField(default=0)
+
+    objects = BlueprintQuerySet.as_manager()
 
     class Meta:
         ordering = ["order", "pk"]
@@ -81,6 +103,15 @@ class Attempt(models.Model):
         OPEN = "open", _("受験中")
         SUBMITTED = "submitted", _("採点中")
         SCORED = "scored", _("採点済み")
+        ABANDONED = "abandoned", _("中断して破棄")  # drills only: no result, nothing counted
+
+    # Allowed moves of `status`; SCORED → SCORED is a regrade rewriting the result.
+    TRANSITIONS = {
+        Status.OPEN: {Status.SUBMITTED, Status.ABANDONED},
+        Status.ABANDONED: set(),
+        Status.SUBMITTED: {Status.SCORED},
+        Status.SCORED: {Status.SCORED},
+    }
 
     class SubmittedBy(models.TextChoices):
         CANDIDATE = "candidate", _("受験者")
@@ -102,6 +133,22 @@ class Attempt(models.Model):
     score = models.FloatField(null=True, blank=True)  # correct / question_count, 0..1
     passed = models.BooleanField(null=True, blank=True)
     pass_ratio = models.FloatField()  # the blueprint's line when the attempt started
+    # Estimates made when it was scored (common/irt.py; docs/results.md): ability on the exam's calibrated scale
+    # from the questions seen here for the first time, with its standard error and the scaled score; the chance
+    # of passing the real exam with its 80% interval (full forms only); and the raw score on first-seen questions.
+    ability = models.FloatField(null=True, blank=True)
+    ability_se = models.FloatField(null=True, blank=True)
+    ability_provisional = models.BooleanField(null=True)  # most questions not yet calibrated: author difficulty
+    scaled_score = models.PositiveSmallIntegerField(null=True, blank=True)
+    pass_probability = models.FloatField(null=True, blank=True)
+    pass_low = models.FloatField(null=True, blank=True)
+    pass_high = models.FloatField(null=True, blank=True)
+    pass_source = models.CharField(max_length=10, blank=True)  # "results" or "assumed" (exams.PassStandard)
+    # When the chance of passing was computed: the live check (予測の検証) counts only predictions made before the
+    # real exam, so one recomputed by a later regrade does not count.
+    predicted_at = models.DateTimeField(null=True, blank=True)
+    first_seen_correct = models.PositiveIntegerField(null=True, blank=True)
+    first_seen_total = models.PositiveIntegerField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -120,6 +167,10 @@ class Attempt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.blueprint} · {self.get_status_display()}"
+
+
+# Attempts that count as taken: submitted (being scored) or scored. Not open ones, nor abandoned drills.
+FINISHED = (Attempt.Status.SUBMITTED, Attempt.Status.SCORED)
 
 
 class AttemptItem(models.Model):
@@ -143,6 +194,9 @@ class AttemptItem(models.Model):
     answered_at = models.DateTimeField(null=True, blank=True)
     first_seen_at = models.DateTimeField(null=True, blank=True)
     is_correct = models.BooleanField(null=True)
+    # Set at scoring: whether the person met this question in an earlier attempt. First responses calibrate
+    # items and estimate ability; answers to questions seen before measure memory and are shown apart.
+    seen_before = models.BooleanField(null=True)
 
     class Meta:
         ordering = ["attempt", "position"]
@@ -192,68 +246,117 @@ class KeyCorrection(models.Model):
         return f"{self.version} {self.old_key} → {self.new_key}"
 
 
-class Assignment(models.Model):
-    """HR asks departments and/or named members to take a blueprint by a due date. A member has done it
-    with a submitted attempt of the blueprint started at or after `opens_at`; on time if submitted before
-    `due_at`. Both are instants (midnight, Tokyo) so SQL compares them per row; people pick dates."""
+class FeedCursor(models.Model):
+    """How far one reader of the scored-attempt feed (exams.feed) has read, ordered by (scored_at, id)."""
 
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="assignments")
-    blueprint = models.ForeignKey(Blueprint, on_delete=models.PROTECT, related_name="+", verbose_name=_("模擬試験"))
-    opens_at = models.DateTimeField(_("この日以降の受験を数える"))
-    due_at = models.DateTimeField(_("期限（この時刻まで）"))
-    note = models.CharField(_("メモ"), max_length=200, blank=True)
-    departments = models.ManyToManyField(
-        Department, blank=True, related_name="assignments", verbose_name=_("対象の部署")
-    )
-    members = models.ManyToManyField(
-        Membership, blank=True, related_name="assignments", verbose_name=_("対象のメンバー")
-    )
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
+    name = models.CharField(max_length=30, unique=True)
+    scored_at = models.DateTimeField(null=True, blank=True)
+    attempt_id = models.BigIntegerField(default=0)
+    # The newest key correction (regrade) already reflected: a newer one rescored past attempts, so the
+    # aggregates are rebuilt from scratch once.
+    correction_id = models.BigIntegerField(default=0)
+
+    class Meta:
+        db_table = "analytics_statswatermark"  # created by analytics, whose refresh was the first reader
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.scored_at} #{self.attempt_id}"
+
+
+class KeyHold(models.Model):
+    """Keys of a blueprint held for an organization's members: attempts of it they started on or after
+    `opens_at` show score and area results, but keys, explanations and marks only from `releases_at`
+    (exams.selectors.withheld_keys). HR's assignments create them (hr.services)."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    blueprint = models.ForeignKey(Blueprint, on_delete=models.CASCADE, related_name="+")
+    opens_at = models.DateTimeField()
+    releases_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["blueprint", "releases_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.organization_id}/{self.blueprint_id} until {self.releases_at}"
+
+
+class ItemParameters(models.Model):
+    """A question's calibrated item parameters (common/irt.py), refitted nightly from first responses by
+    analytics.calibration; dropped when its key is corrected. Until a question has enough first responses its
+    difficulty comes from the author (the prior) and the estimate is provisional."""
+
+    question = models.OneToOneField(Question, on_delete=models.CASCADE, related_name="irt")
+    discrimination = models.FloatField(_("識別力 a"))
+    difficulty = models.FloatField(_("困難度 b"))
+    guessing = models.FloatField(_("当て推量 c"))
+    responses = models.PositiveIntegerField(_("初回解答数"), default=0)
+    provisional = models.BooleanField(_("暫定"), default=True)
+    fitted_at = models.DateTimeField(_("推定日時"))
+
+    class Meta:
+        verbose_name = _("項目パラメータ")
+        verbose_name_plural = _("項目パラメータ")
+
+    def __str__(self) -> str:
+        return f"{self.question_id}: a={self.discrimination:.2f} b={self.difficulty:.2f}"
+
+
+class PassStandard(models.Model):
+    """Where the real exam's pass line sits on the exam's ability scale (common/irt.Standard), fitted to members'
+    recorded real results (analytics.calibration) or, before there are enough, assumed from JDLA's published
+    pass rate. Scoring reads it to give each full mock a chance of passing."""
+
+    class Source(models.TextChoices):
+        RESULTS = "results", _("本番の結果から推定")
+        ASSUMED = "assumed", _("JDLA公表の合格率からの仮定")
+
+    exam = models.OneToOneField(Exam, on_delete=models.CASCADE, related_name="pass_standard")
+    cut = models.FloatField()
+    tau = models.FloatField()
+    covariance = models.JSONField()  # [[var cut, cov], [cov, var log tau]]
+    source = models.CharField(max_length=10, choices=Source.choices)
+    results = models.PositiveIntegerField(default=0)
+    fitted_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("合格基準")
+        verbose_name_plural = _("合格基準")
+
+    def __str__(self) -> str:
+        return f"{self.exam_id}: cut {self.cut:.2f} ({self.source})"
+
+
+class Exposure(models.Model):
+    """A person met a question outside a mock or drill (study mode, where the key is shown at once): such a
+    question is "seen before" for the mocks' draw (unseen first) and for first-seen scoring. Attempts record
+    their own questions in AttemptItem."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="+")
+    first_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "question"], name="exposure_once")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}/{self.question_id} from {self.first_at:%Y-%m-%d}"
+
+
+class QuestionNote(models.Model):
+    """A person's private bookmark and note on a question (マイノート), shown in study mode, in results and on
+    the notes page. A note is written only once the question's key may be shown to them (exams.services)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="question_notes")
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="+")
+    bookmarked = models.BooleanField(_("ブックマーク"), default=False)
+    text = models.TextField(_("メモ"), blank=True, max_length=2000)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        verbose_name = _("課題")
-        verbose_name_plural = _("課題")
-        indexes = [models.Index(fields=["organization", "due_at"])]
-        constraints = [
-            models.CheckConstraint(condition=models.Q(due_at__gt=models.F("opens_at")), name="due_after_open")
-        ]
+        constraints = [models.UniqueConstraint(fields=["user", "question"], name="question_note_once")]
+        indexes = [models.Index(fields=["user", "-updated_at"])]
+        verbose_name = _("マイノート")
+        verbose_name_plural = _("マイノート")
 
     def __str__(self) -> str:
-        return f"{self.blueprint} — {self.due_on:%Y-%m-%d}"
-
-    @property
-    def due_on(self):
-        """The last day, as HR chose it."""
-        return timezone.localtime(self.due_at - timedelta(microseconds=1)).date()
-
-    @property
-    def opens_on(self):
-        return timezone.localtime(self.opens_at).date()
-
-
-class RealResult(models.Model):
-    """A member's result in the real JDLA exam (not a mock): which session, when, and whether they passed.
-    Recorded by the member or by HR for them; companies compare it with mock readiness."""
-
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="real_results")
-    exam = models.ForeignKey(Exam, on_delete=models.PROTECT, related_name="+", verbose_name=_("試験"))
-    session = models.CharField(
-        _("回"), max_length=10, help_text=_("年#回 の形で。例: 2025#6（2025年 第6回）"),
-        validators=[RegexValidator(r"^20\d\d#\d{1,2}$", _("年#回 の形で入力してください（例: 2025#6）。"))],
-    )  # fmt: skip
-    taken_on = models.DateField(_("受験日"))
-    passed = models.BooleanField(_("合格"))
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        verbose_name = _("本番試験の結果")
-        verbose_name_plural = _("本番試験の結果")
-        constraints = [models.UniqueConstraint(fields=["user", "exam", "session"], name="real_result_once_per_session")]
-        indexes = [models.Index(fields=["updated_at", "id"])]  # the HR API's updated_since
-
-    def __str__(self) -> str:
-        return f"{self.user} {self.exam} {self.session}: {'passed' if self.passed else 'failed'}"
+        return f"{self.user_id}/{self.question_id}"

@@ -5,30 +5,37 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
-from questions.presenting import Labels, question_html
+from questions.presenting import Labels
 
 from .selectors import ExamItem
 
 
 def exam_sections_html(items: list[ExamItem]) -> SafeString:
+    """The same HTML as questions.presenting.question_html per item (a test holds them equal), joined from each
+    version's fragment made once (exams.fragments): per item only its number, area, choice order and answer."""
     labels = Labels.current()
     prev, flag, next_ = escape(_("前へ")), escape(_("見直しマーク")), escape(_("次へ"))
     last = len(items)
-    sections = []
+    title = escape(labels.number)  # "第%(n)s問": the number is an int, so escaping once is enough
+    escaped: dict[str, str] = {}  # a page has a few distinct areas and kinds: escape each once
+    parts = []
     for item in items:
-        n = item.number
-        question = question_html(
-            number=n,
-            kind=item.kind,
-            area_name=item.area_name,
-            stem_html=item.stem_html,
-            stimulus_html=item.stimulus_html,
-            choices_html=item.choices_html,
-            selected=item.selected,
-            labels=labels,
+        n, fragment = item.number, item.fragment
+        input_type = "checkbox" if fragment.multiple else "radio"
+        selected = item.selected
+        choices = "".join(
+            f'<label class="choice"><input type="{input_type}" name="q{n}" value="{i}"'
+            f"{' checked' if i in selected else ''}>"
+            f'<span class="choice-key" aria-hidden="true">{i + 1}</span>'
+            f'<span class="choice-text">{fragment.choice_html(cid)}</span></label>'
+            for i, cid in enumerate(item.choice_order)
         )
-        sections.append(
-            f'<section class="exam-q" id="q{n}" data-n="{n}" aria-labelledby="q{n}-title">{question}'
+        parts.append(
+            f'<section class="exam-q" id="q{n}" data-n="{n}" aria-labelledby="q{n}-title">'
+            f'<article class="question" data-kind="{_escaped(escaped, fragment.kind)}"><header class="question-head">'
+            f'<h2 class="question-number" tabindex="-1" id="q{n}-title">{title % {"n": n}}</h2>'
+            f'<span class="question-area">{_escaped(escaped, item.area_name)}{fragment.body}{choices}</fieldset>'
+            "</article>"
             f'<div class="q-actions">'
             f'<button type="button" class="button secondary" data-action="prev"{" disabled" if n == 1 else ""}>'
             f"← {prev}</button>"
@@ -37,7 +44,13 @@ def exam_sections_html(items: list[ExamItem]) -> SafeString:
             f'<button type="button" class="button secondary" data-action="next"{" disabled" if n == last else ""}>'
             f"{next_} →</button></div></section>"
         )
-    return mark_safe("".join(sections))  # noqa: S308 - built from escaped or publish-time-sanitized parts
+    return mark_safe("".join(parts))  # noqa: S308 - built from escaped or publish-time-sanitized parts
+
+
+def _escaped(memo: dict[str, str], text: str) -> str:
+    if text not in memo:
+        memo[text] = escape(text)
+    return memo[text]
 
 
 def navigator_html(items: list[ExamItem]) -> SafeString:

@@ -5,28 +5,38 @@ import json
 import logging
 import random
 import secrets
+from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import timedelta
 
-from django.core.exceptions import PermissionDenied
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Case, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import REPORT_ROLES, Membership
-from questions.models import Question, QuestionVersion, SyllabusArea, VersionChoice
-from questions.selectors import published_questions
-from questions.services import version_key_correct
+from questions.models import Question, SyllabusArea, VersionChoice
 
-from .drawing import Candidate, Quota, ShortBank, draw
-from .models import Assignment, Attempt, AttemptAreaResult, AttemptItem, Blueprint, KeyCorrection, RealResult
+from . import estimates
+from .drawing import Candidate, Quota, ShortBank, draw, in_area
+from .fragments import version_fragments
+from .models import (
+    Attempt,
+    AttemptAreaResult,
+    AttemptItem,
+    Blueprint,
+    Exposure,
+    ItemParameters,
+    KeyHold,
+    PassStandard,
+    QuestionNote,
+)
+from .pool import published_pool
 from .scoring import ItemKey, ScoreResult, score_items
-from .selectors import blueprints_open_to
+from .selectors import ExamItem, withheld_keys
 
 logger = logging.getLogger(__name__)
 
+MAX_CHOICES = 16  # screen positions a choice can have; larger numbers are refused before any query
 # Answers that left the browser just before the deadline are still accepted for this long.
 GRACE = timedelta(seconds=30)
 
@@ -50,75 +60,92 @@ class AttemptClosed(ExamError):
 
 
 class BankTooSmall(ExamError):
+    """A full form the bank cannot fill: the operators' problem, so the learner reads an apology and the
+    log names the short areas."""
+
     status = 409
 
     def __init__(self, short: dict[str, tuple[int, int]], names: dict[str, str]):
         self.short = short
-        detail = "、".join(
-            f"{names.get(code, code)}（必要 {need} 問 / 公開 {have} 問）" for code, (need, have) in short.items()
+        self.detail = "、".join(
+            f"{names.get(code, code)}（必要 {need} 問 / 出題可能 {have} 問）" for code, (need, have) in short.items()
         )
-        super().__init__(f"問題バンクの問題数が足りないため開始できません: {detail}")
+        logger.error("blueprint cannot be filled: %s", self.detail)
+        super().__init__(_("この模擬試験は問題を準備中のため、今は開始できません。時間をおいてお試しください。"))
+
+
+class NothingToDrill(ExamError):
+    """No question of the exam can be drilled now: every one is held by an open attempt or an assignment."""
+
+    status = 409
+
+    def __init__(self):
+        super().__init__(
+            _(
+                "今ドリルに出せる問題がありません。受験中の模擬試験の問題と、解答・解説の公開を待っている課題の"
+                "問題は、提出・公開までドリルに出しません。"
+            )
+        )
 
 
 def blueprint_available_to(*, blueprint: Blueprint, user) -> bool:
-    if not blueprint.is_active:
-        return False
-    allowed = [o.pk for o in blueprint.organizations.all()]
-    return not allowed or user.memberships.filter(organization_id__in=allowed, is_active=True).exists()
+    return Blueprint.objects.available_to(user).filter(pk=blueprint.pk).exists()
 
 
 def attempt_start(
-    *, user, blueprint: Blueprint, framework: str = "", drill_areas: list[str] | None = None, drill_count: int = 0
+    *,
+    user,
+    blueprint: Blueprint,
+    framework: str = "",
+    drill_areas: list[str] | None = None,
+    drill_count: int = 0,
+    resume_only: bool = False,
 ) -> Attempt:
-    """Start an attempt, or resume the open one with its remaining time."""
+    """Start an attempt, or resume the open one with its remaining time. `resume_only` (the start form did not
+    validate): resume, or raise ExamError, never start."""
+    if not blueprint_available_to(blueprint=blueprint, user=user):
+        raise NotAllowed(_("この模擬試験は受験できません。"))
     open_attempt = Attempt.objects.filter(user=user, blueprint=blueprint, status=Attempt.Status.OPEN).first()
     if open_attempt:
         return open_attempt
-    if not blueprint_available_to(blueprint=blueprint, user=user):
-        raise NotAllowed("この模擬試験は受験できません。")
+    if resume_only:
+        raise ExamError(_("入力内容を確認してください。"))
     if blueprint.requires_framework and framework not in (Question.Framework.PYTORCH, Question.Framework.TENSORFLOW):
-        raise ExamError("PyTorch か TensorFlow を選んでから開始してください。")
+        raise ExamError(_("PyTorch か TensorFlow を選んでから開始してください。"))
     if not blueprint.requires_framework:
         framework = Question.Framework.COMMON
 
     if blueprint.is_drill:
         if not drill_areas or not 1 <= drill_count <= 100:
-            raise ExamError("分野を1つ以上選び、問題数を1〜100で指定してください。")
-        quotas = _drill_quotas(drill_areas, drill_count)
-        count, minutes_seconds = drill_count, blueprint.seconds_per_question * drill_count
+            raise ExamError(_("分野を1つ以上選び、問題数を1〜100で指定してください。"))
     else:
         quotas = [Quota(q.area.code, q.count) for q in blueprint.quotas.select_related("area")]
         count, minutes_seconds = blueprint.question_count, blueprint.minutes * 60
 
-    pool = published_questions().filter(exam=blueprint.exam_id)
-    if framework != Question.Framework.COMMON:
-        pool = pool.filter(framework__in=[Question.Framework.COMMON, framework])
-    else:
-        pool = pool.filter(framework=Question.Framework.COMMON)
-    rows = list(
-        pool.values_list(
-            "pk", "published_version_id", "area__code", "stimulus_id", "area_id", "published_version__kind"
-        )
-    )
-    priority = _drill_priority(user=user, question_ids=[r[0] for r in rows]) if blueprint.is_drill else {}
-    candidates = [Candidate(qid, vid, code, sid, priority.get(qid, UNSEEN)) for qid, vid, code, sid, _, _ in rows]
-    # Read with the pool, so the items need no further look-ups of areas or kinds.
-    area_and_kind = {qid: (area_id, kind) for qid, _, _, _, area_id, kind in rows}
+    # Never a question the person may not see the key of yet (an open attempt's, a held mock's).
+    pool = published_pool(exam_id=blueprint.exam_id, framework=framework)
+    withheld = withheld_keys(user_id=user.pk)
+    candidates = [c for c in pool.candidates if c.question_id not in withheld]
+    priority = _priority(user=user, drill=blueprint.is_drill)
     seed = secrets.randbits(62)
     rng = random.Random(seed)
-    try:
-        drawn = draw(candidates, quotas, rng, shuffle=blueprint.shuffle_questions)
-    except ShortBank as exc:
-        names = dict(SyllabusArea.objects.filter(code__in=exc.short).values_list("code", "name"))
-        raise BankTooSmall(exc.short, names) from exc
+    if blueprint.is_drill:
+        drawn = _draw_drill(
+            candidates, drill_areas, drill_count, rng, shuffle=blueprint.shuffle_questions, priority=priority
+        )
+        count, minutes_seconds = len(drawn), blueprint.seconds_per_question * len(drawn)
+    else:
+        try:
+            drawn = draw(
+                candidates, quotas, rng, shuffle=blueprint.shuffle_questions, priority=priority, unlisted=UNSEEN
+            )
+        except ShortBank as exc:
+            names = dict(SyllabusArea.objects.filter(code__in=exc.short).values_list("code", "name"))
+            raise BankTooSmall(exc.short, names) from exc
 
-    choice_ids: dict[int, list[int]] = {}
-    for vid, cid in (
-        VersionChoice.objects.filter(version_id__in=[c.version_id for c in drawn])
-        .values_list("version_id", "pk")
-        .order_by("version_id", "order")
-    ):
-        choice_ids.setdefault(vid, []).append(cid)
+    # The versions' choices (in the author's order) from the fragments the exam page is built from: usually in
+    # memory already, so no query.
+    fragments = version_fragments((c.version_id, pool.published_at[c.version_id]) for c in drawn)
 
     now = timezone.now()
     try:
@@ -133,52 +160,107 @@ def attempt_start(
                 question_count=count,
                 pass_ratio=blueprint.pass_ratio,
             )
-            items = []
+            rows, items = [], []
             for position, c in enumerate(drawn, start=1):
-                order = list(choice_ids[c.version_id])
+                fragment = fragments[c.version_id]
+                order = list(fragment.choice_ids)
                 if blueprint.shuffle_choices:
                     rng.shuffle(order)
-                items.append(
-                    AttemptItem(
-                        attempt=attempt,
-                        position=position,
-                        version_id=c.version_id,
-                        area_id=area_and_kind[c.question_id][0],
-                        choice_order=order,
-                        choice_count=len(order),
-                        multiple=area_and_kind[c.question_id][1] == Question.Kind.MULTIPLE,
-                    )
-                )
-            AttemptItem.objects.bulk_create(items)
+                area_id, area_name, kind = pool.area_and_kind[c.question_id]
+                rows.append((position, c.version_id, area_id, order, kind == Question.Kind.MULTIPLE))
+                items.append(ExamItem(position, area_name, fragment, order, [], False, 0))
+            _insert_items(attempt.pk, rows)
     except IntegrityError:
         # A second tab started the same blueprint at the same moment: resume the attempt it created.
         return Attempt.objects.get(user=user, blueprint=blueprint, status=Attempt.Status.OPEN)
+    attempt.drawn_items = items  # what was just written, as the exam page shows it: the page needs no query
     return attempt
 
 
+INSERT_ITEMS_SQL = (
+    "INSERT INTO exams_attemptitem (attempt_id, position, version_id, area_id, choice_order, choice_count, multiple,"
+    " selected, flagged, client_seq) "
+)
+# PostgreSQL: six arrays unnested into rows, so the statement and its parameters stay the same size whatever
+# the number of items (200 rows as VALUES tuples cost ~1.5 ms of CPU to build and quote; the arrays ~0.3 ms).
+UNNEST_ITEMS = (
+    "SELECT %s, position, version_id, area_id, choice_order::jsonb, choice_count, multiple, '[]'::jsonb, false, 0"
+    " FROM unnest(%s::int[], %s::int[], %s::int[], %s::text[], %s::int[], %s::bool[])"
+    " AS item(position, version_id, area_id, choice_order, choice_count, multiple)"
+)
+
+
+def _insert_items(attempt_id: int, rows: list[tuple[int, int, int, list[int], bool]]) -> None:
+    """The attempt's items, (position, version, area, choice order, multiple) each, in one INSERT statement.
+    The start is exam day's hot path: preparing 200 model instances for bulk_create cost more CPU than the
+    rest of the start. The columns with defaults are given here because the database has no defaults of
+    Django's; AttemptItem's fields say what each means. Runs on PostgreSQL and SQLite."""
+    if not rows:
+        return
+    positions, versions, areas, orders, multiple = zip(*rows, strict=True)
+    orders_json = [json.dumps(order) for order in orders]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            counts = [len(order) for order in orders]
+            params = [attempt_id, list(positions), list(versions), list(areas), orders_json, counts, list(multiple)]
+            cursor.execute(INSERT_ITEMS_SQL + UNNEST_ITEMS, params)
+            return
+        params = []
+        for position, version_id, area_id, order, order_json, multi in zip(
+            positions, versions, areas, orders, orders_json, multiple, strict=True
+        ):
+            params += [attempt_id, position, version_id, area_id, order_json, len(order), multi, "[]", False]
+        values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s, %s, 0)"] * len(rows))
+        cursor.execute(INSERT_ITEMS_SQL + "VALUES " + values, params)
+
+
 MISSED, UNSEEN, ANSWERED_RIGHT = 0, 1, 2
+SEEN = 2  # a full mock's questions met before, drawn last
 
 
-def _drill_priority(*, user, question_ids: list[int]) -> dict[int, int]:
-    """A drill draws the questions the candidate got wrong the last time they saw them first, then
-    unseen ones, then the ones they got right."""
+def _priority(*, user, drill: bool) -> dict[int, int]:
+    """Which questions a new attempt draws first (lower first; the rest at random). A full mock draws questions
+    the candidate has not met before first, so its score measures knowledge rather than memory (the report
+    shows the score on questions seen before apart). A drill draws the questions the candidate got wrong the
+    last time they met them, then unseen ones, then the ones they got right."""
     last_result: dict[int, bool] = {}
     for question_id, correct in (
-        AttemptItem.objects.filter(
-            attempt__user=user, attempt__status=Attempt.Status.SCORED, version__question_id__in=question_ids
-        )
+        AttemptItem.objects.filter(attempt__user=user, attempt__status=Attempt.Status.SCORED)
         .order_by("attempt__scored_at", "pk")
         .values_list("version__question_id", "is_correct")
     ):
         last_result[question_id] = bool(correct)
+    if not drill:  # studied questions (their keys shown) are seen too
+        studied = Exposure.objects.filter(user=user).values_list("question_id", flat=True)
+        return dict.fromkeys([*last_result, *studied], SEEN)
     return {qid: ANSWERED_RIGHT if correct else MISSED for qid, correct in last_result.items()}
 
 
-def _drill_quotas(area_codes: list[str], count: int) -> list[Quota]:
-    """Spread a drill's questions over the chosen areas as evenly as possible."""
-    codes = sorted(set(area_codes))
-    base, extra = divmod(count, len(codes))
-    return [Quota(code, base + (1 if i < extra else 0)) for i, code in enumerate(codes) if base or i < extra]
+def _draw_drill(candidates: list[Candidate], area_codes: list[str], count: int, rng, *, shuffle: bool, priority):
+    """A drill always starts something useful: the chosen areas' questions; if they have none to give now (all
+    held by an open attempt, say), their top-level areas'; failing that, the whole exam's. As many as there
+    are, up to `count` (the page says when it is fewer, or from wider areas)."""
+    tops = sorted({code.split(".")[0] for code in area_codes})
+    everything = sorted({c.area_code.split(".")[0] for c in candidates})
+    for codes in (sorted(set(area_codes)), tops, everything):
+        quotas = _drill_quotas(codes, count, candidates)
+        if quotas:
+            try:
+                return draw(candidates, quotas, rng, shuffle=shuffle, priority=priority, unlisted=UNSEEN)
+            except ShortBank:  # linked sets that do not fit: try the wider areas
+                continue
+    raise NothingToDrill()
+
+
+def _drill_quotas(area_codes: list[str], count: int, candidates: list[Candidate]) -> list[Quota]:
+    """Spread up to `count` questions over the areas as evenly as their available questions allow."""
+    left = {code: sum(in_area(c, code) for c in candidates) for code in area_codes}
+    given = dict.fromkeys(area_codes, 0)
+    while count and any(left.values()):
+        for code in area_codes:
+            if count and left[code]:
+                given[code], left[code], count = given[code] + 1, left[code] - 1, count - 1
+    return [Quota(code, n) for code, n in given.items() if n]
 
 
 @dataclass
@@ -191,8 +273,10 @@ class SaveResult:
 def answer_save(*, user, attempt_id: int, position: int, selected: list[int], flagged: bool, seq: int) -> SaveResult:
     """Autosave one item in one conditional UPDATE that also enforces ownership, openness, the deadline
     (plus grace), the item's choices and the sequence number, so no read is needed first."""
-    if not isinstance(selected, list) or any(not isinstance(i, int) or isinstance(i, bool) or i < 0 for i in selected):
-        raise ExamError("選択が正しくありません。")
+    if not isinstance(selected, list) or any(
+        not isinstance(i, int) or isinstance(i, bool) or not 0 <= i < MAX_CHOICES for i in selected
+    ):
+        raise ExamError(_("選択が正しくありません。"))
     selected = sorted(set(selected))
     now = timezone.now()
     if _save_item(user.pk, attempt_id, position, selected, bool(flagged), seq, now):
@@ -246,25 +330,57 @@ def _explain_refusal(*, user, attempt_id, position, selected, now) -> SaveResult
         .first()
     )
     if item is None:
-        raise NotFoundError("この受験は見つかりません。")
+        raise NotFoundError(_("この受験は見つかりません。"))
     if item.attempt.status != Attempt.Status.OPEN or item.attempt.deadline <= now - GRACE:
-        raise AttemptClosed("試験時間が終了したため、この解答は保存されませんでした。")
+        raise AttemptClosed(_("試験時間が終了したため、この解答は保存されませんでした。"))
     if selected and (selected[-1] >= item.choice_count or (len(selected) > 1 and not item.multiple)):
-        raise ExamError("この問題にない選択肢です。")
+        raise ExamError(_("この問題にない選択肢です。"))
     # An older request arrived after a newer one (or from an outdated page): ignored, with the newer number.
     return SaveResult(saved=False, stale=True, seq=item.client_seq)
+
+
+class IllegalTransition(Exception):
+    """A programming error: a status change the state machine (Attempt.TRANSITIONS) does not allow."""
+
+
+def attempt_transition(*, attempt_id: int, source: str, target: str, **changes) -> bool:
+    """The one way an attempt's status or result changes (edx-proctoring's update_attempt_status, small):
+    refuses a move Attempt.TRANSITIONS does not allow, and otherwise is one conditional UPDATE, so of two
+    racing requests only one moves the attempt, and it stamps updated_at (a bare QuerySet.update() skips
+    auto_now, and the API's updated_since sync would never see the change). Returns whether it moved."""
+    if target not in Attempt.TRANSITIONS[source]:
+        raise IllegalTransition(f"{source} → {target}")
+    return bool(
+        Attempt.objects.filter(pk=attempt_id, status=source).update(status=target, updated_at=timezone.now(), **changes)
+    )
 
 
 def attempt_submit(*, attempt: Attempt, by: str = Attempt.SubmittedBy.CANDIDATE) -> bool:
     """OPEN → SUBMITTED, then scoring is queued after commit. Submitting twice is harmless.
     If the broker is down the submit still succeeds; the sweeper queues scoring later."""
     with transaction.atomic():
-        moved = Attempt.objects.filter(pk=attempt.pk, status=Attempt.Status.OPEN).update(
-            status=Attempt.Status.SUBMITTED, submitted_at=timezone.now(), submitted_by=by
+        moved = attempt_transition(
+            attempt_id=attempt.pk,
+            source=Attempt.Status.OPEN,
+            target=Attempt.Status.SUBMITTED,
+            submitted_at=timezone.now(),
+            submitted_by=by,
         )
         if moved:
             transaction.on_commit(lambda: queue_scoring(attempt.pk))
-    return bool(moved)
+    return moved
+
+
+def attempt_abandon(*, user, attempt_id: int) -> None:
+    """Stop a drill and discard it: no result, nothing counted, its questions free to be drawn again. A full
+    mock is never abandoned (it is submitted, as the real exam would be), and only its owner may stop it."""
+    attempt = Attempt.objects.filter(pk=attempt_id, user=user).select_related("blueprint").first()
+    if attempt is None:
+        raise NotAllowed(_("この受験は見つかりません。"))
+    if not attempt.blueprint.is_drill:
+        raise NotAllowed(_("本番形式の模擬試験は破棄できません。最後まで解くか、提出してください。"))
+    if not attempt_transition(attempt_id=attempt.pk, source=Attempt.Status.OPEN, target=Attempt.Status.ABANDONED):
+        raise ExamError(_("このドリルはすでに終了しています。"))
 
 
 def queue_scoring(attempt_id: int) -> None:
@@ -276,32 +392,156 @@ def queue_scoring(attempt_id: int) -> None:
         logger.warning("could not queue scoring for attempt %s; the sweeper will retry", attempt_id, exc_info=True)
 
 
-def attempt_score(*, attempt_id: int) -> bool:
-    """Score a SUBMITTED attempt once. Idempotent: a second or concurrent run finds it SCORED and stops."""
+SCORE_STATEMENT_TIMEOUT = 120  # seconds; a task's soft time limit is 240 (CELERY_TASK_SOFT_TIME_LIMIT)
+SCORE_BATCH = 200  # attempts one scoring task takes at once: 10,000 submitted at a deadline are 50 batches
+
+
+def attempt_score(*, attempt_id: int, batch_size: int = SCORE_BATCH) -> bool:
+    """Score a SUBMITTED attempt once, and with it up to batch_size - 1 others waiting (oldest submit first), so
+    a deadline's thousands of tasks become a few set-based batches; the tasks of attempts scored in someone
+    else's batch find them SCORED and stop. Idempotent and exactly-once: the batch's rows are locked (others'
+    locked rows skipped) and each moves SUBMITTED → SCORED through attempt_transition. Returns whether this
+    call's attempt was scored by it."""
+    return attempt_id in attempts_score(attempt_ids=[attempt_id], fill_to=batch_size)
+
+
+def attempts_score(*, attempt_ids: list[int], fill_to: int = 0) -> set[int]:
+    """Score those of these attempts that are SUBMITTED and not being scored by another process right now, in
+    one transaction; returns the ids it scored. With fill_to, the batch is filled up to that many with other
+    waiting attempts (oldest submit first) that no other scorer holds, so concurrent scorers take disjoint
+    batches instead of queueing behind one. On PostgreSQL item correctness, seen-before and the per-area
+    result rows are one set-based statement for the whole batch (score_batch_sql); elsewhere the per-item
+    Python scoring (compute_results) gives the same rows (tests/exams/test_set_scoring.py compares them)."""
+    waiting = Attempt.objects.select_for_update(of=("self",), skip_locked=True).filter(status=Attempt.Status.SUBMITTED)
     with transaction.atomic():
-        attempt = (
-            Attempt.objects.select_for_update(of=("self",))
-            .filter(pk=attempt_id, status=Attempt.Status.SUBMITTED)
-            .first()
-        )
-        if attempt is None:
-            return False
-        _write_result(attempt, _compute_result(attempt), scored_at=timezone.now())
-    return True
+        ids = list(waiting.filter(pk__in=attempt_ids).values_list("pk", flat=True))
+        if fill_to > len(ids):
+            others = waiting.exclude(pk__in=attempt_ids).order_by("submitted_at", "pk")
+            ids += others.values_list("pk", flat=True)[: fill_to - len(ids)]
+        attempts = list(Attempt.objects.filter(pk__in=ids).select_related("blueprint__exam").order_by("pk"))
+        if not attempts:
+            return set()
+        scored_at = timezone.now()
+        if connection.vendor != "postgresql":
+            results = compute_results(attempts)
+            for attempt in attempts:
+                write_result(attempt, results[attempt.pk], scored_at=scored_at)
+            return {a.pk for a in attempts}
+        ids = [a.pk for a in attempts]
+        AttemptAreaResult.objects.filter(attempt_id__in=ids).delete()  # none unless a scoring was cut short
+        with connection.cursor() as cursor:
+            # Ended by PostgreSQL before Celery's time limit kills the task: a statement whose client was killed
+            # would run on, holding its batch's row locks, while the sweeper queues the batch again.
+            cursor.execute("SET LOCAL statement_timeout = %s", [f"{SCORE_STATEMENT_TIMEOUT}s"])
+            cursor.execute(SCORE_BATCH_SQL, {"ids": ids})
+        for attempt, scored in _results_from_rows(attempts).items():
+            _write_attempt_result(attempt, scored, scored_at=scored_at)
+    return {a.pk for a in attempts}
 
 
-def _compute_result(attempt: Attempt, key_override: dict[int, set[int]] | None = None) -> ScoreResult:
-    return _compute_results([attempt], key_override)[attempt.pk]
+# One statement for a batch (PostgreSQL): each item right when exactly the key's choices were selected (the
+# selected screen positions mapped through choice_order; a version without a key is never right, as in
+# exams.scoring), seen before when the person met its question earlier (a finished attempt started before this
+# one, or study mode's Exposure), and the per-area rows (leaf and top level) counted from the updated items.
+# The batch's items are reached from the unnested ids through the (attempt, position) index and the keys are
+# read once and joined, whatever the planner's statistics say: at a first deadline the items table has grown by
+# millions of rows since it was last analysed, and a plan from stale statistics scanned it per item.
+SCORE_BATCH_SQL = """
+WITH keys AS MATERIALIZED (
+  SELECT version_id, array_agg(id ORDER BY id) AS key
+  FROM questions_versionchoice
+  WHERE is_correct AND version_id IN (SELECT version_id FROM exams_attemptitem WHERE attempt_id = ANY(%(ids)s))
+  GROUP BY version_id
+), scored AS (
+  UPDATE exams_attemptitem AS i SET
+    is_correct = COALESCE(k.key = ARRAY(
+      SELECT DISTINCT (i.choice_order ->> p::int)::bigint
+      FROM jsonb_array_elements_text(i.selected) AS p
+      WHERE p::int < jsonb_array_length(i.choice_order)
+      ORDER BY 1), false),
+    seen_before = COALESCE(i.seen_before, EXISTS (
+      SELECT 1 FROM exams_attemptitem AS e
+      JOIN exams_attempt AS ea ON ea.id = e.attempt_id
+      JOIN questions_questionversion AS ev ON ev.id = e.version_id
+      WHERE ea.user_id = a.user_id AND ea.started_at < a.started_at AND ea.status <> 'open'
+        AND ev.question_id = v.question_id
+    ) OR EXISTS (
+      SELECT 1 FROM exams_exposure AS x
+      WHERE x.user_id = a.user_id AND x.question_id = v.question_id AND x.first_at < a.started_at
+    ))
+  FROM unnest(%(ids)s::bigint[]) AS batch(attempt_id)
+    JOIN exams_attempt AS a ON a.id = batch.attempt_id
+    CROSS JOIN questions_questionversion AS v
+    LEFT JOIN keys AS k ON k.version_id = v.id
+  WHERE i.attempt_id = batch.attempt_id AND v.id = i.version_id
+  RETURNING i.attempt_id, i.area_id, i.is_correct
+)
+INSERT INTO exams_attemptarearesult (attempt_id, area_id, correct, total)
+SELECT s.attempt_id, counted.area_id, SUM(s.is_correct::int), COUNT(*)
+FROM scored AS s
+JOIN questions_syllabusarea AS area ON area.id = s.area_id
+CROSS JOIN LATERAL (VALUES (area.id), (area.parent_id)) AS counted(area_id)
+WHERE counted.area_id IS NOT NULL
+GROUP BY s.attempt_id, counted.area_id
+"""
 
 
-def _compute_results(
-    attempts: list[Attempt], key_override: dict[int, set[int]] | None = None
-) -> dict[int, ScoreResult]:
-    """Results against the keys of the versions shown (or corrected keys, for a regrade): three queries,
-    however many attempts."""
+def _results_from_rows(attempts: list[Attempt]) -> dict[Attempt, "Scored"]:
+    """After SCORE_BATCH_SQL: each attempt's result and estimates from its scored items (one query for the items,
+    and the estimates' parameters and standards, however many attempts)."""
+    items: dict[int, list] = {a.pk: [] for a in attempts}
+    for attempt_id, *row in AttemptItem.objects.filter(attempt_id__in=items).values_list(
+        "attempt_id",
+        "pk",
+        "is_correct",
+        "seen_before",
+        "version__question_id",
+        "choice_count",
+        "multiple",
+        "version__question__difficulty",
+    ):
+        items[attempt_id].append(row)
+    params = estimates.parameters_for({row[3] for rows in items.values() for row in rows})
+    exams = {a.blueprint.exam_id: a.blueprint.exam for a in attempts}
+    standards = {exam_id: estimates.standard_for(exam) for exam_id, exam in exams.items()}
+    results = {}
+    for attempt in attempts:
+        rows = items[attempt.pk]
+        correct = sum(bool(row[1]) for row in rows)
+        score = correct / len(rows) if rows else 0.0
+        result = ScoreResult(correct=correct, total=len(rows), score=score, passed=score >= attempt.pass_ratio)
+        facts = [
+            estimates.ItemFacts(qid, bool(ok), bool(seen), n, multiple, d) for _, ok, seen, qid, n, multiple, d in rows
+        ]
+        standard = None if attempt.blueprint.is_drill else standards[attempt.blueprint.exam_id]
+        seen = {row[0] for row in rows if row[2]}
+        results[attempt] = Scored(result, estimates.estimate(facts, params, standard), seen)
+    return results
+
+
+@dataclass(frozen=True)
+class Scored:
+    result: ScoreResult
+    estimate: estimates.Estimate
+    seen_before: set[int]  # item ids of questions the person met in an earlier attempt
+
+
+def compute_results(attempts: list[Attempt], key_override: dict[int, set[int]] | None = None) -> dict[int, Scored]:
+    """Results against the keys of the versions shown (or corrected keys, for a regrade), with the ability and
+    pass estimates: a fixed number of queries however many attempts (attempts need blueprint__exam)."""
     items: dict[int, list] = {a.pk: [] for a in attempts}
     for row in AttemptItem.objects.filter(attempt_id__in=items).values_list(
-        "attempt_id", "pk", "version_id", "area_id", "choice_order", "selected"
+        "attempt_id",
+        "pk",
+        "version_id",
+        "area_id",
+        "choice_order",
+        "selected",
+        "version__question_id",
+        "version__question__difficulty",
+        "choice_count",
+        "multiple",
+        "seen_before",
     ):
         items[row[0]].append(row[1:])
     rows = [row for attempt_rows in items.values() for row in attempt_rows]
@@ -312,8 +552,13 @@ def _compute_results(
     area_parents = dict(
         SyllabusArea.objects.filter(pk__in={area_id for _, _, area_id, *_ in rows}).values_list("pk", "parent_id")
     )
-    return {
-        attempt.pk: score_items(
+    params = estimates.parameters_for({row[5] for row in rows})
+    seen = _seen_before(attempts, items)
+    exams = {a.blueprint.exam_id: a.blueprint.exam for a in attempts}
+    standards = {exam_id: estimates.standard_for(exam) for exam_id, exam in exams.items()}
+    scored = {}
+    for attempt in attempts:
+        result = score_items(
             [
                 ItemKey(
                     item_id=item_id,
@@ -322,106 +567,107 @@ def _compute_results(
                     selected_ids={order[p] for p in selected if p < len(order)},
                     correct_ids=keys[version_id],
                 )
-                for item_id, version_id, area_id, order, selected in items[attempt.pk]
+                for item_id, version_id, area_id, order, selected, *_ in items[attempt.pk]
             ],
             pass_ratio=attempt.pass_ratio,
         )
-        for attempt in attempts
-    }
+        facts = [
+            estimates.ItemFacts(
+                qid, result.item_correct[item_id], item_id in seen[attempt.pk], choices, multiple, difficulty
+            )
+            for item_id, _v, _a, _o, _s, qid, difficulty, choices, multiple, _seen in items[attempt.pk]
+        ]
+        # A drill's few chosen questions say little about the real exam: no pass probability for them.
+        standard = None if attempt.blueprint.is_drill else standards[attempt.blueprint.exam_id]
+        scored[attempt.pk] = Scored(result, estimates.estimate(facts, params, standard), seen[attempt.pk])
+    return scored
 
 
-def _write_result(attempt: Attempt, result: ScoreResult, *, scored_at) -> None:
+def _seen_before(attempts: list[Attempt], items: dict[int, list]) -> dict[int, set[int]]:
+    """Per attempt, its items whose question the person met before it started, in an earlier attempt or in
+    study mode. Stored at the first scoring (AttemptItem.seen_before) and read back at a regrade; two queries
+    for the attempts scored the first time."""
+    seen: dict[int, set[int]] = {}
+    fresh = []
+    for attempt in attempts:
+        rows = items[attempt.pk]
+        if rows and all(row[-1] is not None for row in rows):
+            seen[attempt.pk] = {row[0] for row in rows if row[-1]}
+        else:
+            fresh.append(attempt)
+    if fresh:
+        earlier = defaultdict(list)  # (user, question) -> start times of attempts that showed it
+        for user_id, question_id, started_at in (
+            AttemptItem.objects.filter(
+                attempt__user_id__in={a.user_id for a in fresh},
+                attempt__started_at__lt=max(a.started_at for a in fresh),
+                version__question_id__in={row[5] for a in fresh for row in items[a.pk]},
+            )
+            .exclude(attempt__status=Attempt.Status.OPEN)
+            .values_list("attempt__user_id", "version__question_id", "attempt__started_at")
+        ):
+            earlier[(user_id, question_id)].append(started_at)
+        for user_id, question_id, first_at in Exposure.objects.filter(
+            user_id__in={a.user_id for a in fresh},
+            first_at__lt=max(a.started_at for a in fresh),
+            question_id__in={row[5] for a in fresh for row in items[a.pk]},
+        ).values_list("user_id", "question_id", "first_at"):
+            earlier[(user_id, question_id)].append(first_at)  # studied: its key was shown
+        for attempt in fresh:
+            seen[attempt.pk] = {
+                row[0]
+                for row in items[attempt.pk]
+                if any(t < attempt.started_at for t in earlier.get((attempt.user_id, row[5]), ()))
+            }
+    return seen
+
+
+def write_result(attempt: Attempt, scored: Scored, *, scored_at) -> None:
+    result = scored.result
     correct_ids = [item_id for item_id, ok in result.item_correct.items() if ok]
     AttemptItem.objects.filter(attempt=attempt).update(
-        is_correct=Case(When(pk__in=correct_ids, then=Value(True)), default=Value(False))
+        is_correct=Case(When(pk__in=correct_ids, then=Value(True)), default=Value(False)),
+        seen_before=Case(When(pk__in=scored.seen_before, then=Value(True)), default=Value(False)),
     )
     AttemptAreaResult.objects.filter(attempt=attempt).delete()
     AttemptAreaResult.objects.bulk_create(
         AttemptAreaResult(attempt=attempt, area_id=area_id, correct=c, total=t)
         for area_id, (c, t) in result.by_area.items()
     )
-    Attempt.objects.filter(pk=attempt.pk).update(
-        status=Attempt.Status.SCORED,
+    _write_attempt_result(attempt, scored, scored_at=scored_at)
+
+
+def _write_attempt_result(attempt: Attempt, scored: Scored, *, scored_at) -> None:
+    """The attempt's own row: status and result, through the one transition."""
+    result, estimate = scored.result, scored.estimate
+    attempt_transition(
+        attempt_id=attempt.pk,
+        source=attempt.status,
+        target=Attempt.Status.SCORED,
         scored_at=scored_at,
         correct_count=result.correct,
         score=result.score,
         passed=result.passed,
+        ability=estimate.ability,
+        ability_se=estimate.ability_se,
+        ability_provisional=estimate.provisional,
+        scaled_score=estimate.scaled_score,
+        pass_probability=estimate.pass_probability,
+        pass_low=estimate.pass_low,
+        pass_high=estimate.pass_high,
+        pass_source=estimate.pass_source,
+        predicted_at=None if estimate.pass_probability is None else timezone.now(),
+        first_seen_correct=estimate.first_seen_correct,
+        first_seen_total=estimate.first_seen_total,
     )
 
 
-@dataclass(frozen=True)
-class RegradeChange:
-    attempt_id: int
-    user: str
-    old_correct: int
-    new_correct: int
-    total: int
-    old_passed: bool
-    new_passed: bool
-
-
-def regrade_preview(*, version: QuestionVersion, new_key: set[int]) -> list[RegradeChange]:
-    """Dry run: every scored attempt that showed this version, and its score under the corrected key.
-    Writes nothing; a fixed number of queries however many attempts."""
-    attempts = list(_attempts_showing(version, statuses=[Attempt.Status.SCORED]))
-    results = _compute_results(attempts, {version.pk: set(new_key)})
-    return [
-        RegradeChange(
-            a.pk,
-            str(a.user),
-            a.correct_count,
-            results[a.pk].correct,
-            results[a.pk].total,
-            bool(a.passed),
-            results[a.pk].passed,
-        )
-        for a in attempts
-    ]
-
-
-def regrade_apply(*, version: QuestionVersion, new_key: set[int], by, reason: str) -> KeyCorrection:
-    """Correct the version's key, rescore every scored attempt that showed it through the same scoring
-    as the first time (keeping scored_at, so reports do not count them twice), and keep an audit record.
-    Refuses a key equal to the current one, so applying the same correction twice changes nothing."""
-    if by is None:
-        raise NotAllowed("正解の訂正にはレビュー担当者のログインが必要です。")
-    if not reason.strip():
-        raise ExamError("訂正の理由を入力してください。")
-    with transaction.atomic():
-        # Lock the submitted as well as the scored attempts that showed this version: a scoring already
-        # running finishes first (and is rescored here); one that starts later waits for this transaction
-        # and then reads the corrected key.
-        attempts = list(
-            _attempts_showing(version, statuses=[Attempt.Status.SUBMITTED, Attempt.Status.SCORED], lock=True)
-        )
-        try:
-            old_key = version_key_correct(version=version, correct_choice_ids=set(new_key), user=by)
-        except DjangoValidationError as exc:
-            raise ExamError(" ".join(exc.messages)) from exc
-        except PermissionDenied as exc:
-            raise NotAllowed(str(exc)) from exc
-        scored = [a for a in attempts if a.status == Attempt.Status.SCORED]
-        results = _compute_results(scored)
-        changed = [a for a in scored if results[a.pk].correct != a.correct_count]
-        for attempt in changed:  # unchanged counts mean nothing changed: one item per version per attempt
-            _write_result(attempt, results[attempt.pk], scored_at=attempt.scored_at)
-        return KeyCorrection.objects.create(
-            version=version,
-            old_key=sorted(old_key),
-            new_key=sorted(new_key),
-            reason=reason,
-            corrected_by=by,
-            attempts_rescored=len(scored),
-            attempts_changed=len(changed),
-        )
-
-
-def _attempts_showing(version: QuestionVersion, *, statuses, lock: bool = False):
-    showing = AttemptItem.objects.filter(version=version).values("attempt_id")
-    attempts = Attempt.objects.filter(status__in=statuses, pk__in=showing)
-    if lock:
-        attempts = attempts.select_for_update(of=("self",))
-    return attempts.select_related("user").order_by("pk")
+def key_hold_create(*, organization, blueprint: Blueprint, opens_at, releases_at) -> KeyHold:
+    """Hold the keys of `blueprint` for `organization`'s members who start it from `opens_at`, until
+    `releases_at` (the key exposure policy; hr's assignments ask for it)."""
+    return KeyHold.objects.create(
+        organization=organization, blueprint=blueprint, opens_at=opens_at, releases_at=releases_at
+    )
 
 
 def sweep_overdue_attempts(*, now=None, batch_size: int = 500) -> tuple[int, int]:
@@ -446,83 +692,70 @@ def sweep_overdue_attempts(*, now=None, batch_size: int = 500) -> tuple[int, int
     return submitted, len(stuck)
 
 
-# --- Assignments and real exam results -------------------------------------------------------------------
-
-
-def _start_of_day(day: date) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time.min))
-
-
-def _require_reports_manager(by, organization_id: int) -> None:
-    if not Membership.objects.filter(
-        user=by, organization_id=organization_id, is_active=True,
-        role__in=REPORT_ROLES,
-    ).exists():  # fmt: skip
-        raise PermissionDenied(_("課題を出せるのは組織の人事・育成担当と管理者だけです。"))
+# --- Calibration results, written by analytics' nightly task ---------------------------------------------------
 
 
 @transaction.atomic
-def assignment_create(
-    *, organization, blueprint: Blueprint, due_on: date, departments=(), members=(), opens_on: date | None = None,
-    note: str = "", by,
-) -> Assignment:  # fmt: skip
-    """Assign a blueprint to departments and/or members of the organization, due by the end of `due_on`."""
-    _require_reports_manager(by, organization.pk)
-    today = timezone.localdate()
-    opens_on = opens_on or today
-    problems = []
-    if not blueprint.is_active or not blueprints_open_to(organization.pk).filter(pk=blueprint.pk).exists():
-        problems.append(_("この模擬試験はこの組織では使えません。"))
-    if due_on < today:
-        problems.append(_("期限は今日以降の日付にしてください。"))
-    if opens_on > due_on:
-        problems.append(_("受験を数え始める日は期限より前にしてください。"))
-    if not departments and not members:
-        problems.append(_("対象の部署かメンバーを選んでください。"))
-    if any(d.organization_id != organization.pk for d in departments) or any(
-        m.organization_id != organization.pk for m in members
-    ):
-        problems.append(_("対象は同じ組織の部署とメンバーから選んでください。"))
-    if problems:
-        raise DjangoValidationError(problems)
-    assignment = Assignment.objects.create(
-        organization=organization, blueprint=blueprint, opens_at=_start_of_day(opens_on),
-        due_at=_start_of_day(due_on + timedelta(days=1)), note=note, created_by=by,
-    )  # fmt: skip
-    assignment.departments.set(departments)
-    assignment.members.set(members)
-    return assignment
+def item_parameters_replace(*, parameters: dict[int, tuple[float, float, float, int, bool]], fitted_at) -> int:
+    """Store calibrated parameters {question id: (a, b, c, first responses, provisional)} (analytics.calibration)."""
+    rows = [
+        ItemParameters(
+            question_id=qid, discrimination=a, difficulty=b, guessing=c, responses=n, provisional=p, fitted_at=fitted_at
+        )
+        for qid, (a, b, c, n, p) in parameters.items()
+    ]
+    fields = ["discrimination", "difficulty", "guessing", "responses", "provisional", "fitted_at"]
+    ItemParameters.objects.bulk_create(rows, update_conflicts=True, unique_fields=["question"], update_fields=fields)
+    return len(rows)
 
 
-def assignment_delete(*, assignment: Assignment, by) -> None:
-    _require_reports_manager(by, assignment.organization_id)
-    assignment.delete()
+def pass_standard_set(*, exam, standard, fitted_at) -> PassStandard:
+    """Store the exam's standard (common/irt.Standard) that scoring reads from now on (analytics.calibration)."""
+    values = {
+        "cut": standard.cut,
+        "tau": standard.tau,
+        "covariance": [list(row) for row in standard.covariance],
+        "source": standard.source,
+        "results": standard.results,
+        "fitted_at": fitted_at,
+    }
+    return PassStandard.objects.update_or_create(exam=exam, defaults=values)[0]
 
 
-def _may_record_for(by, user) -> bool:
-    """A person records their own results; HR of an organization the person belongs to records for them."""
-    return by.pk == user.pk or Membership.objects.filter(
-        user=by, is_active=True, role__in=REPORT_ROLES,
-        organization__memberships__user=user,
-    ).exists()  # fmt: skip
+# --- Outside attempts: questions met in study mode, and a person's notes on questions ----------------------------
 
 
-def real_result_record(*, user, exam, session: str, taken_on: date, passed: bool, by) -> RealResult:
-    """Record (or correct) a real exam result; one per person, exam and session."""
-    if not _may_record_for(by, user):
-        raise PermissionDenied(_("本番試験の結果を記録できるのは本人と所属組織の人事担当だけです。"))
-    if taken_on > timezone.localdate():
-        raise DjangoValidationError({"taken_on": _("受験日が未来になっています。")})
-    result = RealResult.objects.filter(user=user, exam=exam, session=session).first() or RealResult(
-        user=user, exam=exam, session=session
+def exposures_record(*, user, question_ids, at) -> None:
+    """Questions `user` met (with their keys) outside an attempt, at `at`; the first meeting is kept."""
+    Exposure.objects.bulk_create(
+        [Exposure(user=user, question_id=qid, first_at=at) for qid in set(question_ids)], ignore_conflicts=True
     )
-    result.taken_on, result.passed, result.recorded_by = taken_on, passed, by
-    result.full_clean()
-    result.save()
-    return result
 
 
-def real_result_delete(*, result: RealResult, by) -> None:
-    if not _may_record_for(by, result.user):
-        raise PermissionDenied(_("本番試験の結果を削除できるのは本人と所属組織の人事担当だけです。"))
-    result.delete()
+NOTE_MAX = 2000
+
+
+def question_note_save(*, user, question_id: int, bookmarked: bool | None = None, text: str | None = None):
+    """Set a bookmark and/or a note. Anyone may bookmark a question they have met; a note waits until the key may
+    be shown to them (a note written beside an open mock could carry what a colleague said the answer is)."""
+    if text is not None:
+        text = text.replace("\x00", "").strip()
+        if len(text) > NOTE_MAX:
+            raise ExamError(_("メモは%(n)d文字以内にしてください。") % {"n": NOTE_MAX})
+        if question_id in withheld_keys(user_id=user.pk):
+            raise NotAllowed(_("この問題の解答・解説はまだ表示できないため、メモは提出・公開の後に書けます。"))
+    if not _has_met(user, question_id):
+        raise NotAllowed(_("まだ出題されていない問題です。"))
+    changes = {k: v for k, v in (("bookmarked", bookmarked), ("text", text)) if v is not None}
+    note, _created = QuestionNote.objects.update_or_create(user=user, question_id=question_id, defaults=changes)
+    if not note.bookmarked and not note.text:
+        note.delete()  # nothing left to keep
+        return None
+    return note
+
+
+def _has_met(user, question_id: int) -> bool:
+    return (
+        AttemptItem.objects.filter(attempt__user=user, version__question_id=question_id).exists()
+        or Exposure.objects.filter(user=user, question_id=question_id).exists()
+    )

@@ -9,8 +9,6 @@ urlpatterns = [
     path("attempts/<int:attempt_id>/", views.attempt_page, name="attempt"),
     path("attempts/<int:attempt_id>/save", views.attempt_save, name="attempt_save"),
     path("attempts/<int:attempt_id>/submit", views.attempt_submit, name="attempt_submit"),
-    path("assignments/", views.assignments, name="assignments"),
-    path("assignments/<int:assignment_id>/", views.assignment_detail, name="assignment_detail"),
-    path("real-results/", views.real_results, name="real_results"),
+    path("attempts/<int:attempt_id>/abandon", views.attempt_abandon, name="attempt_abandon"),
     path("<slug:slug>/", views.blueprint_start, name="start"),  # last: any other name is a blueprint
 ]

@@ -1,24 +1,21 @@
 """Exam-taking views: thin wrappers over exams.services (writes) and exams.selectors (reads)."""
 
-import json
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
-from django.http import Http404, JsonResponse
+from django.core.exceptions import BadRequest
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from accounts.selectors import manager_membership, member_of
+from common.http import json_object, parse_int
 
 from . import selectors, services
-from .forms import AssignmentForm, RealResultForm, StartForm
-from .models import Attempt, Blueprint, RealResult
+from .forms import StartForm
+from .models import Attempt, Blueprint
 from .presenting import exam_sections_html, navigator_html
 
 
@@ -36,14 +33,13 @@ def blueprint_list(request):
 @login_required
 def blueprint_start(request, slug):
     blueprint = get_object_or_404(Blueprint.objects.select_related("exam"), slug=slug, is_active=True)
-    if not services.blueprint_available_to(blueprint=blueprint, user=request.user):
-        return render(request, "exams/unavailable.html", {"blueprint": blueprint}, status=403)
-    open_attempt = Attempt.objects.filter(user=request.user, blueprint=blueprint, status=Attempt.Status.OPEN).first()
     areas = selectors.drill_areas(blueprint=blueprint) if blueprint.is_drill else []
-    form = StartForm(request.POST if request.method == "POST" else None, blueprint=blueprint, areas=areas)
-    status = 200
-    if request.method == "POST" and (open_attempt or form.is_valid()):
-        data = form.cleaned_data if not open_attempt else {}
+    if request.method == "POST":  # exam day's hot path: the service alone checks who may start or resume
+        form = StartForm(request.POST, blueprint=blueprint, areas=areas)
+        valid = form.is_valid()
+        data = form.cleaned_data if valid else {}
+        # Only a drill says what it drew, so only a drill asks first whether this starts or resumes.
+        says_what_it_holds = valid and blueprint.is_drill and not _open_attempt(request.user, blueprint)
         try:
             attempt = services.attempt_start(
                 user=request.user,
@@ -51,23 +47,52 @@ def blueprint_start(request, slug):
                 framework=data.get("framework", ""),
                 drill_areas=data.get("areas"),
                 drill_count=data.get("count") or 0,
+                resume_only=not valid,
             )
+        except services.NotAllowed:
+            return render(request, "exams/unavailable.html", {"blueprint": blueprint}, status=403)
         except services.ExamError as exc:
-            form.add_error(None, str(exc))
-            status = exc.status
+            if valid:
+                form.add_error(None, str(exc))
+            status = exc.status if valid else 400
         else:
-            return redirect("exams:attempt", attempt_id=attempt.pk)
-    elif request.method == "POST":
-        status = 400
-    return render(
-        request,
-        "exams/start.html",
-        {"blueprint": blueprint, "form": form, "open_attempt": open_attempt},
-        status=status,
-    )
+            if says_what_it_holds:
+                _say_what_the_drill_holds(request, attempt, data["areas"], data["count"])
+            # The start answers with the exam page itself (no redirect and second request while thousands
+            # start at once); the page's address is the attempt's, where a reload goes (Content-Location).
+            return _exam_page(request, attempt)
+        return render(request, "exams/start.html", {"blueprint": blueprint, "form": form}, status=status)
+    if not services.blueprint_available_to(blueprint=blueprint, user=request.user):
+        return render(request, "exams/unavailable.html", {"blueprint": blueprint}, status=403)
+    form = StartForm(blueprint=blueprint, areas=areas)
+    context = {"blueprint": blueprint, "form": form, "open_attempt": _open_attempt(request.user, blueprint)}
+    return render(request, "exams/start.html", context)
 
 
-@never_cache  # a page restored from the browser's cache would carry old answers and sequence numbers
+def _open_attempt(user, blueprint):
+    return Attempt.objects.filter(user=user, blueprint=blueprint, status=Attempt.Status.OPEN).first()
+
+
+def _say_what_the_drill_holds(request, attempt, chosen: list[str], asked: int) -> None:
+    """A drill starts with what there is: say so when it is fewer questions, or from wider areas, than chosen."""
+    drawn = set(attempt.items.values_list("area__code", flat=True))
+    if any(not any(code == c or code.startswith(c + ".") for c in chosen) for code in drawn):
+        messages.info(
+            request,
+            _(
+                "選んだ分野には今出題できる問題がないため、近い分野から %(n)d 問出題します"
+                "（受験中の模擬試験の問題は、提出するまでドリルに出しません）。"
+            )
+            % {"n": attempt.question_count},
+        )
+    elif attempt.question_count < asked:
+        messages.info(
+            request,
+            _("選んだ分野の問題は今 %(n)d 問なので、%(n)d 問で始めます（%(asked)d 問を指定）。")
+            % {"n": attempt.question_count, "asked": asked},
+        )
+
+
 @login_required
 def attempt_page(request, attempt_id):
     attempt = selectors.attempt_of(user=request.user, attempt_id=attempt_id)
@@ -75,11 +100,20 @@ def attempt_page(request, attempt_id):
         services.attempt_submit(attempt=attempt, by=Attempt.SubmittedBy.TIMER)
         messages.info(request, _("試験時間が終了したため、解答を提出しました。"))
         attempt.status = Attempt.Status.SUBMITTED
+    if attempt.status == Attempt.Status.ABANDONED:
+        return redirect("exams:blueprint_list")
     if attempt.status != Attempt.Status.OPEN:
         return redirect("analytics:attempt_result", attempt_id=attempt.pk)
-    items = selectors.exam_items(attempt=attempt)
+    return _exam_page(request, attempt)
+
+
+def _exam_page(request, attempt):
+    # A just-started attempt carries the items it drew (exams.services.attempt_start): no query for them.
+    items = getattr(attempt, "drawn_items", None) or selectors.exam_items(attempt=attempt)
+    page_url = reverse("exams:attempt", args=[attempt.pk])
     config = {
         "attempt": attempt.pk,
+        "pageUrl": page_url,
         "saveUrl": reverse("exams:attempt_save", args=[attempt.pk]),
         "submitUrl": reverse("exams:attempt_submit", args=[attempt.pk]),
         "resultUrl": reverse("analytics:attempt_result", args=[attempt.pk]),
@@ -96,8 +130,12 @@ def attempt_page(request, attempt_id):
         "config": config,
         "sections_html": exam_sections_html(items),
         "navigator_html": navigator_html(items),
+        "user_membership": None,  # no organization link in the exam's header: one query less, nothing to leave for
     }
-    return render(request, "exams/attempt.html", context)
+    response = render(request, "exams/attempt.html", context)
+    response["Content-Location"] = page_url
+    add_never_cache_headers(response)  # a page restored from the browser's cache would carry old answers
+    return response
 
 
 def _js_text() -> dict[str, str]:
@@ -113,17 +151,21 @@ def _js_text() -> dict[str, str]:
         "warn1": _("残り1分です。見直しマークの問題を確認してください。"),
         "timeUp": _("時間切れです。解答を提出しています…"),
         "onPace": _("予定どおり"),
-        "behind": _("予定より{n}問遅れ"),
-        "ahead": _("予定より{n}問先行"),
-        "paceAt": _("目安: 第{n}問"),
+        "behind": _("{n}問遅れ"),
+        "ahead": _("{n}問先行"),
+        "paceStart": _("目安は1問{n}秒"),
+        "paceDue": _("均等なペースなら今ごろ{n}問解答済み"),
+        "paceYou": _("あなた{n}問"),
         "confirm": _("解答を提出します。提出後は変更できません。よろしいですか？"),
         "confirmLeft": _("未解答が{n}問あります。提出してよろしいですか？"),
-        "none": _("なし"),
         "question": _("第{n}問"),
         "answeredWord": _("解答済み"),
         "unansweredWord": _("未解答"),
         "flaggedWord": _("見直し"),
     }
+
+
+MAX_POSITION = 10_000  # far above any form's length; a bound so no number reaches the database unchecked
 
 
 @require_POST
@@ -133,8 +175,11 @@ def attempt_save(request, attempt_id):
     if not request.user.is_authenticated:
         return JsonResponse({"error": _("ログインの有効期限が切れました。ログインし直してください。")}, status=401)
     try:
-        body = json.loads(request.body)
-        position, seq = int(body["position"]), int(body["seq"])
+        body = json_object(request.body)
+        position = parse_int(body.get("position"), minimum=1, maximum=MAX_POSITION)
+        seq = parse_int(body.get("seq"))
+        if position is None or seq is None:
+            raise BadRequest("position and seq must be whole numbers in range")
         result = services.answer_save(
             user=request.user,
             attempt_id=attempt_id,
@@ -143,7 +188,7 @@ def attempt_save(request, attempt_id):
             flagged=bool(body.get("flagged", False)),
             seq=seq,
         )
-    except (ValueError, TypeError, KeyError, AttributeError):
+    except BadRequest:
         return JsonResponse({"error": _("送信内容が正しくありません。")}, status=400)
     except services.ExamError as exc:
         return JsonResponse({"error": str(exc)}, status=exc.status)
@@ -155,7 +200,8 @@ def attempt_save(request, attempt_id):
 @require_POST
 def attempt_submit(request, attempt_id):
     attempt = selectors.attempt_of(user=request.user, attempt_id=attempt_id)
-    by = Attempt.SubmittedBy.TIMER if request.POST.get("by") == "timer" else Attempt.SubmittedBy.CANDIDATE
+    # Who submitted is the server's finding, not the request's: "by timer" only once the deadline has passed.
+    by = Attempt.SubmittedBy.TIMER if attempt.deadline <= timezone.now() else Attempt.SubmittedBy.CANDIDATE
     services.attempt_submit(attempt=attempt, by=by)
     result_url = reverse("analytics:attempt_result", args=[attempt.pk])
     if request.headers.get("Accept") == "application/json":
@@ -163,93 +209,19 @@ def attempt_submit(request, attempt_id):
     return redirect(result_url)
 
 
-# --- Assignments (HR) and real exam results (members, or HR for them) ----------------------------------------
-
-
 @login_required
-def assignments(request):
-    """HR: the organization's assignments with completion, and a form to add one."""
-    membership = manager_membership(user=request.user)
-    organization = membership.organization
-    form = AssignmentForm(
-        request.POST or None, organization=organization, blueprints=selectors.blueprints_for(user=request.user)
-    )
-    if request.method == "POST" and "delete" in request.POST:
-        assignment = selectors.assignment_of(
-            organization_id=organization.pk, assignment_id=_int(request.POST["delete"])
-        )
-        services.assignment_delete(assignment=assignment, by=request.user)
-        messages.success(request, _("課題を削除しました。"))
-        return redirect("exams:assignments")
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
+def attempt_abandon(request, attempt_id):
+    """中断して破棄 (drills only): a page that asks first, then discards the drill."""
+    attempt = selectors.attempt_of(user=request.user, attempt_id=attempt_id)
+    if not attempt.blueprint.is_drill or attempt.status != Attempt.Status.OPEN:
+        return redirect("exams:attempt", attempt_id=attempt.pk)
+    if request.method == "POST":
         try:
-            services.assignment_create(
-                organization=organization, blueprint=data["blueprint"], due_on=data["due_on"],
-                opens_on=data["opens_on"], departments=list(data["departments"]), members=data["people"],
-                note=data["note"], by=request.user,
-            )  # fmt: skip
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
-            messages.success(request, _("課題を登録しました。対象のメンバーのホームに表示されます。"))
-            return redirect("exams:assignments")
-    return render(request, "exams/assignments.html", {
-        "user_membership": membership, "form": form,
-        "assignments": selectors.assignments_of(organization_id=organization.pk),
-    })  # fmt: skip
-
-
-@login_required
-def assignment_detail(request, assignment_id):
-    """HR: who has done an assignment, who has not, and who did it late."""
-    membership = manager_membership(user=request.user)
-    assignment = selectors.assignment_of(organization_id=membership.organization_id, assignment_id=assignment_id)
-    targets = selectors.assignment_targets(assignment=assignment)
-    show = request.GET.get("show", "")
-    if show == "pending":
-        targets = targets.filter(done_at__isnull=True)
-    page = Paginator(targets, 100).get_page(request.GET.get("page"))
-    return render(request, "exams/assignment_detail.html", {
-        "user_membership": membership, "assignment": assignment, "page": page, "show": show,
-        "completion": selectors.assignments_of(organization_id=membership.organization_id, only=[assignment.pk])[0],
-    })  # fmt: skip
-
-
-@login_required
-def real_results(request):
-    """A member's real JDLA exam results. HR opens it with ?member=<membership id> to record for someone
-    in their organization; any other id is a 404."""
-    person, member = request.user, None
-    if "member" in request.GET:
-        manager = manager_membership(user=request.user)
-        member = member_of(organization_id=manager.organization_id, membership_id=_int(request.GET["member"]))
-        person = member.user
-    form = RealResultForm(request.POST or None)
-    if request.method == "POST" and "delete" in request.POST:
-        result = get_object_or_404(RealResult, pk=_int(request.POST["delete"]), user=person)
-        services.real_result_delete(result=result, by=request.user)
-        messages.success(request, _("記録を削除しました。"))
-        return redirect(request.get_full_path())
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.real_result_record(
-                user=person, exam=data["exam"], session=data["session"], taken_on=data["taken_on"],
-                passed=data["passed"], by=request.user,
-            )  # fmt: skip
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
-            messages.success(request, _("本番試験の結果を記録しました。"))
-            return redirect(request.get_full_path())
-    return render(request, "exams/real_results.html", {
-        "form": form, "member": member, "person": person, "results": selectors.real_results_of(user=person),
-    })  # fmt: skip
-
-
-def _int(value) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise Http404 from None
+            services.attempt_abandon(user=request.user, attempt_id=attempt.pk)
+        except services.ExamError as exc:
+            messages.error(request, str(exc))
+            return redirect("exams:attempt", attempt_id=attempt.pk)
+        messages.success(request, _("ドリルを破棄しました。結果は残りません。"))
+        return redirect("exams:start", slug=attempt.blueprint.slug)
+    answered = attempt.items.exclude(selected=[]).count()
+    return render(request, "exams/abandon.html", {"attempt": attempt, "answered": answered})

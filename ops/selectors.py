@@ -1,8 +1,12 @@
-"""What /healthz reports: is the database usable, and can work reach a Celery worker."""
+"""What /healthz reports (is the database usable, can work reach a Celery worker) and who may read /metrics."""
+
+import hmac
+import ipaddress
 
 from django.conf import settings
-from django.db import connection
-from django.db.models import Max
+from django.db import DatabaseError, connection, connections
+from django.db.models import Max, Q
+from django.utils import timezone
 
 from .models import WorkerHeartbeat
 
@@ -48,3 +52,41 @@ def health_report() -> tuple[dict, bool]:
     usable = database == OK and broker in (OK, EAGER)
     report["status"] = OK if usable else DOWN
     return report, usable
+
+
+def metrics_allowed(request) -> bool:
+    """Who may read /metrics: a scraper presenting METRICS_TOKEN as a bearer token, or one connecting from
+    METRICS_ALLOWED_IPS (loopback by default). The figures name no person, but exam-day load is nobody else's
+    business, and a scrape costs queries."""
+    token = settings.METRICS_TOKEN
+    if token:
+        scheme, _, presented = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() == "bearer" and hmac.compare_digest(presented.strip().encode(), token.encode()):
+            return True
+    try:
+        address = ipaddress.ip_address(request.META.get("REMOTE_ADDR", ""))
+    except ValueError:
+        return False
+    return any(address in network for network in settings.METRICS_ALLOWED_NETWORKS)
+
+
+def attempt_is_open(now) -> Q:
+    """An attempt a candidate is sitting now: open and before its deadline (what the migration guard waits for
+    and /metrics counts; the sweeper submits the rest)."""
+    from exams.models import Attempt
+
+    return Q(status=Attempt.Status.OPEN, deadline__gt=now)
+
+
+def open_attempt_count(*, using: str = "default") -> int:
+    """Attempts in progress and before their deadline, or 0 where there is no attempts table yet (a fresh or test
+    database being migrated). Raw columns only, so it works whatever migrations are still to come."""
+    from exams.models import Attempt  # ops is loaded before exams
+
+    table = Attempt._meta.db_table
+    if table not in connections[using].introspection.table_names():
+        return 0
+    try:
+        return Attempt.objects.using(using).filter(attempt_is_open(timezone.now())).count()
+    except DatabaseError:  # the table is there but older than these columns
+        return 0

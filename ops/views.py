@@ -1,8 +1,10 @@
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+from prometheus_client import CONTENT_TYPE_LATEST
 
-from .selectors import health_report
+from .metrics import exposition
+from .selectors import health_report, metrics_allowed
 
 
 @never_cache
@@ -21,3 +23,12 @@ def ping(request):
     if not request.user.is_authenticated:
         return JsonResponse({"error": "login required"}, status=401)
     return JsonResponse({"ok": True})
+
+
+@never_cache
+@require_GET
+def metrics(request):
+    """Prometheus' scrape: for the monitoring system only (METRICS_TOKEN or METRICS_ALLOWED_IPS, docs/operations.md)."""
+    if not metrics_allowed(request):
+        return HttpResponse(status=403)
+    return HttpResponse(exposition(), content_type=CONTENT_TYPE_LATEST)

@@ -22,6 +22,8 @@ KINDS = ("single", "multiple")
 FRAMEWORKS = ("common", "pytorch", "tensorflow")
 STATUSES = ("published", "draft")
 EXTERNAL_ID = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
+# Text never holds control characters; they come from YAML escapes like "\times" (a tab and "imes").
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -111,6 +113,14 @@ def question_problems(q: QuestionRow, leaves: dict[str, set[str]] | None = None)
         err("status", f"published か draft を指定してください（{q.status!r}）")
     if not (q.stem or "").strip():
         err("stem", "問題文がありません")
+    texts = [("stem", q.stem), ("explanation", q.explanation), *(("choices", c.text) for c in q.choices)]
+    for fieldname, text in texts:
+        if CONTROL_CHARACTERS.search(text or ""):
+            err(
+                fieldname,
+                r'制御文字（タブなど）があります。YAMLの "…" の中では \times の \t がタブになります。'
+                r"\\times と書くか、'…' か | で囲んでください",
+            )
     if q.status == "published" and not (q.explanation or "").strip():
         err("explanation", "解説がありません（解説のない問題は公開できません）")
     problems.extend(("choices", message) for message in choice_problems(q.kind, q.choices))

@@ -10,9 +10,20 @@ from .models import Question
 
 MAX_CHOICES = 6
 FLAT_COLUMNS = [
-    "external_id", "exam", "area", "kind", "difficulty", "framework", "keywords", "stimulus", "stem",
-    *[f"choice_{i}" for i in range(1, MAX_CHOICES + 1)], "correct", "explanation", "status",
-]  # fmt: skip
+    "external_id",
+    "exam",
+    "area",
+    "kind",
+    "difficulty",
+    "framework",
+    "keywords",
+    "stimulus",
+    "stem",
+    *[f"choice_{i}" for i in range(1, MAX_CHOICES + 1)],
+    "correct",
+    "explanation",
+    "status",
+]
 
 
 class _BlockDumper(yaml.SafeDumper):

@@ -146,8 +146,14 @@ class Question(models.Model):
 
     def clean(self) -> None:
         errors = {}
-        if self.area_id and self.exam_id and (self.area.exam_id != self.exam_id or not self.area.is_leaf):
-            errors["area"] = _("分野は同じ試験のシラバスの末端分野（子を持たない分野）を選んでください。")
+        if self.area_id and self.exam_id and self.area.exam_id != self.exam_id:
+            errors["area"] = _("分野「%(area)s」は%(area_exam)sの分野です。%(exam)sの分野を選んでください。") % {
+                "area": self.area,
+                "area_exam": self.area.exam.name,
+                "exam": self.exam.name,
+            }
+        elif self.area_id and not self.area.is_leaf:
+            errors["area"] = _("分野は末端の分野（子を持たない分野）を選んでください。")
         if self.exam_id and self.framework != self.Framework.COMMON and not self.exam.has_frameworks:
             errors["framework"] = _("フレームワークはE資格の問題にだけ指定できます。")
         if not 1 <= (self.difficulty or 0) <= 5:
@@ -256,3 +262,48 @@ def content_hash(*, kind: str, stem: str, explanation: str, choices: list[tuple[
         ensure_ascii=False,
     )
     return hashlib.sha256(payload.encode()).hexdigest()
+
+
+class QuestionEvent(models.Model):
+    """The question's history: who sent it for review, commented on it, sent it back to its author, published,
+    retired or re-keyed it, when, and through which path. Every change of what candidates are given, and every
+    word between reviewer and author, is recorded here by questions.services."""
+
+    class Kind(models.TextChoices):
+        SUBMITTED = "submitted", _("レビューに提出")
+        COMMENTED = "commented", _("コメント")
+        SENT_BACK = "sent_back", _("差し戻し")
+        PUBLISHED = "published", _("公開")
+        RETIRED = "retired", _("廃止")
+        KEY_CORRECTED = "key_corrected", _("正解の訂正")
+
+    class Via(models.TextChoices):
+        ADMIN_FORM = "admin_form", _("管理画面の編集")
+        ADMIN_ACTION = "admin_action", _("管理画面の一括操作")
+        ADMIN_IMPORT = "admin_import", _("管理画面のインポート")
+        ADMIN_REVIEW = "admin_review", _("管理画面のレビュー欄")
+        COMMAND = "command", _("運用コマンド")
+        REGRADE = "regrade", _("正解の訂正（再採点）")
+
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="events")
+    version = models.ForeignKey(QuestionVersion, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    kind = models.CharField(_("操作"), max_length=20, choices=Kind.choices)
+    via = models.CharField(_("経路"), max_length=20, choices=Via.choices)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("実行者"),
+    )
+    at = models.DateTimeField(_("日時"), auto_now_add=True)
+    note = models.TextField(_("コメント・メモ"), blank=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        verbose_name = _("問題の履歴")
+        verbose_name_plural = _("問題の履歴")
+
+    def __str__(self) -> str:
+        return f"{self.question_id} {self.kind} via {self.via}"

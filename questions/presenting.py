@@ -23,8 +23,8 @@ class Labels:
         return cls(
             number=_("第%(n)s問"),
             stimulus=escape(_("共通の問題文")),
-            single=escape(_("1つ選んでください")),
-            multiple=escape(_("当てはまるものをすべて選んでください（複数選択）")),
+            single=escape(_("選択肢（1つ選択）")),
+            multiple=escape(_("当てはまるものをすべて選択（すべて一致で正解・部分点なし）")),
         )
 
 
@@ -63,5 +63,6 @@ def question_html(
         f'<h2 class="question-number" tabindex="-1" id="q{number}-title">{title}</h2>'
         f'<span class="question-area">{escape(area_name)}</span></header>{stimulus}'
         f'<div class="stem">{stem_html}</div>'
-        f'<fieldset class="choices"><legend class="kind-note">{note}</legend>{choices}</fieldset></article>'
+        f'<fieldset class="choices"><legend class="kind-note{"" if multiple else " visually-hidden"}">{note}</legend>'
+        f"{choices}</fieldset></article>"
     )

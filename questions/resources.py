@@ -1,7 +1,8 @@
 """django-import-export glue: the admin's CSV / XLSX / JSON import and export of flat question rows.
 
 Rows go through the same rules and the same service as bank files: every row is validated first,
-and nothing is written unless every row is valid.
+and nothing is written unless every row is valid. The import acts as the signed-in admin user: a reviewer's
+rows marked published are published; an author's go to review (questions.services.bank_import).
 """
 
 import tablib
@@ -12,7 +13,7 @@ from import_export.results import Result, RowResult
 from .bankfile import Bank, BankError, question_problems
 from .exporting import FLAT_COLUMNS, flat_row_to_question, question_flat_row
 from .models import Question, SyllabusArea
-from .services import bank_import
+from .services import Via, bank_import
 
 PREVIEW_COLUMNS = ["external_id", "exam", "area", "kind", "stem"]
 
@@ -42,7 +43,7 @@ class QuestionResource(resources.ModelResource):
             leaves.setdefault(exam_code, set()).add(code)
         existing = set(Question.objects.values_list("external_id", flat=True))
 
-        rows, invalid = [], False
+        rows, row_results, invalid = [], [], False
         headers = dataset.headers or []
         missing = [
             c for c in ("external_id", "exam", "area", "stem", "choice_1", "choice_2", "correct") if c not in headers
@@ -71,16 +72,23 @@ class QuestionResource(resources.ModelResource):
                 row_result.diff = [str(raw.get(c, ""))[:60] for c in PREVIEW_COLUMNS]
                 row_result.object_repr = question.external_id
                 result.append_row_result(row_result)
+                row_results.append(row_result)
             result.increment_row_result_total(row_result)
             rows.append(question)
 
         if invalid:
             return result  # all-or-nothing: one bad row and nothing is written
         try:
-            bank_import(bank=Bank(questions=rows), user=kwargs.get("user"))
+            bank_import(bank=Bank(questions=rows), by=kwargs.get("user"), via=Via.ADMIN_IMPORT)
         except BankError as exc:
             for message in exc.errors:
                 result.append_base_error(_base_error(message))
+            return result
+        # The admin writes a log entry per row after a real import: it needs each row's object.
+        written = Question.objects.in_bulk([r.object_repr for r in row_results], field_name="external_id")
+        for row_result in row_results:
+            row_result.instance = written[row_result.object_repr]
+            row_result.object_id = row_result.instance.pk
         return result
 
 

@@ -9,9 +9,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from .bankfile import Bank, BankError, ChoiceRow, QuestionRow, question_problems
-from .models import Choice, Exam, Question, QuestionVersion, Stimulus, SyllabusArea, VersionChoice
+from .models import Choice, Exam, Question, QuestionEvent, QuestionVersion, Stimulus, SyllabusArea, VersionChoice
 from .rendering import render_markdown
 
 PUBLISH_PERMISSION = "questions.publish_question"
@@ -80,9 +81,36 @@ def syllabus_load(*, paths: Iterable[Path]) -> SyllabusResult:
 # --- Workflow -----------------------------------------------------------------------------------
 
 
-def _require_publisher(user) -> None:
-    if user is not None and not user.has_perm(PUBLISH_PERMISSION):
-        raise PermissionDenied("問題の公開・廃止はレビュー担当者（Question reviewers）だけができます。")
+Via = QuestionEvent.Via
+
+
+def may_publish(by, via: str) -> bool:
+    """Who may change what candidates are given (publish, retire, re-key): a person with the reviewer
+    permission, or an operator's command (no person: `by` is None and `via` is COMMAND). Nobody else,
+    through any path."""
+    if by is None:
+        return via == Via.COMMAND
+    return by.is_active and by.has_perm(PUBLISH_PERMISSION)
+
+
+def _require_publisher(by, via: str) -> None:
+    if not may_publish(by, via):
+        raise PermissionDenied(_("問題の公開・廃止・正解の訂正はレビュー担当者（Question reviewers）だけができます。"))
+
+
+def may_review(by) -> bool:
+    """Who may send a question back to its author: the people who may publish it. A send-back speaks to an
+    author, so it always has a person behind it (no operator's command)."""
+    return by is not None and may_publish(by, Via.ADMIN_REVIEW)
+
+
+def may_comment(by) -> bool:
+    """Who may write in a question's review thread: its authors (to answer) and its reviewers."""
+    return by is not None and by.is_active and (by.has_perm("questions.change_question") or may_review(by))
+
+
+def _record(question_id: int, kind: str, *, by, via: str, version=None, note: str = "") -> QuestionEvent:
+    return QuestionEvent.objects.create(question_id=question_id, kind=kind, by=by, via=via, version=version, note=note)
 
 
 def question_row(question: Question, choices: list[Choice] | None = None) -> QuestionRow:
@@ -112,10 +140,10 @@ def question_publish_problems(question: Question, choices: list[Choice] | None =
 
 
 @transaction.atomic
-def question_publish(*, question: Question, user=None) -> QuestionVersion:
-    """Snapshot the working copy as the next immutable version and make it the one candidates get.
-    Publishing unchanged content keeps the current version."""
-    _require_publisher(user)
+def question_publish(*, question: Question, by, via: str) -> QuestionVersion:
+    """Snapshot the working copy as the next immutable version and make it the one candidates get, and
+    record who did it and how. Publishing unchanged content that is already live changes nothing."""
+    _require_publisher(by, via)
     question = (
         Question.objects.select_for_update(of=("self",)).select_related("exam", "area", "stimulus").get(pk=question.pk)
     )
@@ -140,7 +168,7 @@ def question_publish(*, question: Question, user=None) -> QuestionVersion:
             stimulus_html=render_markdown(stimulus_body),
             content_hash=digest,
             published_at=timezone.now(),
-            published_by=user,
+            published_by=by,
         )
         VersionChoice.objects.bulk_create(
             VersionChoice(
@@ -148,20 +176,64 @@ def question_publish(*, question: Question, user=None) -> QuestionVersion:
             )
             for i, c in enumerate(sorted(choices, key=lambda c: c.order))
         )
-    Question.objects.filter(pk=question.pk).update(
-        published_version=current, status=Question.Status.PUBLISHED, updated_at=timezone.now()
-    )
+    changed = current.pk != question.published_version_id or question.status != Question.Status.PUBLISHED
+    if changed:
+        Question.objects.filter(pk=question.pk).update(
+            published_version=current, status=Question.Status.PUBLISHED, updated_at=timezone.now()
+        )
+        _record(question.pk, QuestionEvent.Kind.PUBLISHED, by=by, via=via, version=current)
     return current
 
 
-def question_submit_for_review(*, question: Question, user=None) -> None:
-    Question.objects.filter(pk=question.pk, status=Question.Status.DRAFT).update(status=Question.Status.IN_REVIEW)
+def question_submit_for_review(*, question: Question, by, via: str, note: str = "") -> bool:
+    """A draft goes to the reviewers, with the author's note if any (what changed since a send-back); the live
+    version (if any) stays live meanwhile."""
+    moved = Question.objects.filter(pk=question.pk, status=Question.Status.DRAFT).update(
+        status=Question.Status.IN_REVIEW, updated_at=timezone.now()
+    )
+    if moved:
+        _record(question.pk, QuestionEvent.Kind.SUBMITTED, by=by, via=via, note=note.strip())
+    return bool(moved)
 
 
-def question_retire(*, question: Question, user=None) -> None:
+def question_comment(*, question: Question, by, comment: str, via: str = Via.ADMIN_REVIEW) -> QuestionEvent:
+    """A word in the question's review thread, kept in its history with who and when. Changes no status."""
+    if not may_comment(by):
+        raise PermissionDenied(_("この問題にコメントする権限がありません。"))
+    if not comment.strip():
+        raise ValidationError(_("コメントを入力してください。"))
+    return _record(question.pk, QuestionEvent.Kind.COMMENTED, by=by, via=via, note=comment.strip())
+
+
+@transaction.atomic
+def question_send_back(*, question: Question, by, comment: str, via: str = Via.ADMIN_REVIEW) -> QuestionEvent:
+    """A reviewer returns a question in review to its author as a draft, saying why. The live version (if any)
+    stays live; the author edits the draft and sends it for review again."""
+    if not may_review(by):
+        raise PermissionDenied(_("差し戻しはレビュー担当者（Question reviewers）だけができます。"))
+    if not comment.strip():
+        raise ValidationError(_("差し戻す理由をコメントに書いてください。著者はそれを読んで直します。"))
+    # Conditional, so a send-back racing a publish cannot return a question that was just published.
+    moved = Question.objects.filter(pk=question.pk, status=Question.Status.IN_REVIEW).update(
+        status=Question.Status.DRAFT, updated_at=timezone.now()
+    )
+    if not moved:
+        raise ValidationError(_("差し戻せるのはレビュー中の問題だけです。"))
+    return _record(question.pk, QuestionEvent.Kind.SENT_BACK, by=by, via=via, note=comment.strip())
+
+
+@transaction.atomic
+def question_retire(*, question: Question, by, via: str) -> bool:
     """Retired questions are never drawn again; every version stays for the attempts that used it."""
-    _require_publisher(user)
-    Question.objects.filter(pk=question.pk).update(status=Question.Status.RETIRED)
+    _require_publisher(by, via)
+    moved = (
+        Question.objects.filter(pk=question.pk)
+        .exclude(status=Question.Status.RETIRED)
+        .update(status=Question.Status.RETIRED, updated_at=timezone.now())
+    )
+    if moved:
+        _record(question.pk, QuestionEvent.Kind.RETIRED, by=by, via=via)
+    return bool(moved)
 
 
 def question_after_edit(*, question: Question) -> None:
@@ -182,12 +254,18 @@ class ImportResult:
     updated: int = 0
     unchanged: int = 0
     versions: int = 0
+    in_review: int = 0  # new or changed questions sent to review instead of published (an author's import)
 
 
 @transaction.atomic
-def bank_import(*, bank: Bank, user=None) -> ImportResult:
+def bank_import(*, bank: Bank, by, via: str) -> ImportResult:
     """Write a validated bank: all of it or, when any row is wrong, nothing (BankError lists every row).
-    Questions are matched by external id, so importing the same file twice changes nothing."""
+    Questions are matched by external id, so importing the same file twice changes nothing.
+
+    Rows marked published are published only when `by` may publish (a reviewer, or an operator's command);
+    an author's import sends new and changed questions to review instead, and a live question keeps its
+    live version (and key) until a reviewer publishes the change."""
+    publisher = may_publish(by, via)
     exams = {e.code: e for e in Exam.objects.all()}
     areas = {a.code: a for a in SyllabusArea.objects.select_related("exam")}
     existing = {q.external_id: q for q in Question.objects.select_related("published_version", "stimulus")}
@@ -229,7 +307,7 @@ def bank_import(*, bank: Bank, user=None) -> ImportResult:
         }
         new_choices = [(c.text, c.correct) for c in row.choices]
         if question is None:
-            question = Question.objects.create(external_id=row.external_id, created_by=user, **values)
+            question = Question.objects.create(external_id=row.external_id, created_by=by, **values)
             changed = True
             result.created += 1
         else:
@@ -249,32 +327,44 @@ def bank_import(*, bank: Bank, user=None) -> ImportResult:
                 for i, (text, correct) in enumerate(new_choices)
             )
         live_before = question.published_version_id
-        if row.status == "published" and question.status != Question.Status.RETIRED:
-            version = question_publish(question=question)
+        if row.status == "published" and question.status != Question.Status.RETIRED and publisher:
+            version = question_publish(question=question, by=by, via=via)
             result.versions += int(version.pk != live_before)
+        elif changed and row.status == "published" and question.status != Question.Status.RETIRED:
+            Question.objects.filter(pk=question.pk).update(status=Question.Status.DRAFT)
+            question_submit_for_review(question=question, by=by, via=via)
+            result.in_review += 1
         elif changed:
             Question.objects.filter(pk=question.pk).update(status=Question.Status.DRAFT)
     return result
 
 
-def version_key_correct(*, version: QuestionVersion, correct_choice_ids: set[int], user=None) -> list[int]:
+def version_key_correct(*, version: QuestionVersion, correct_choice_ids: set[int], by) -> list[int]:
     """The one exception to a published version's immutability: its key turned out wrong. Only a reviewer
     may do it, only through exams' regrade (which rescores every attempt and keeps an audit record).
     The working copy's choices get the same key, so the next version keeps the fix. Returns the old key."""
-    _require_publisher(user)
+    _require_publisher(by, Via.REGRADE)
     choices = list(VersionChoice.objects.filter(version=version).order_by("order"))
     ids = {c.pk for c in choices}
     if not correct_choice_ids or not correct_choice_ids <= ids:
-        raise ValidationError("正解はこの版の選択肢から1つ以上選んでください。")
+        raise ValidationError(_("正解はこの版の選択肢から1つ以上選んでください。"))
     if version.kind == Question.Kind.SINGLE and len(correct_choice_ids) != 1:
-        raise ValidationError("単一選択の問題の正解は1つです。")
+        raise ValidationError(_("単一選択の問題の正解は1つです。"))
     old_key = [c.pk for c in choices if c.is_correct]
     if set(old_key) == correct_choice_ids:
-        raise ValidationError("選んだ正解は現在の正解と同じです。")
+        raise ValidationError(_("選んだ正解は現在の正解と同じです。"))
     # Bypass ImmutableQuerySet.update deliberately (see the docstring).
     for choice in choices:
         models.QuerySet.update(VersionChoice.objects.filter(pk=choice.pk), is_correct=choice.pk in correct_choice_ids)
         Choice.objects.filter(question_id=version.question_id, order=choice.order).update(
             is_correct=choice.pk in correct_choice_ids
         )
+    _record(
+        version.question_id,
+        QuestionEvent.Kind.KEY_CORRECTED,
+        by=by,
+        via=Via.REGRADE,
+        version=version,
+        note=f"{sorted(old_key)} → {sorted(correct_choice_ids)}",
+    )
     return old_key

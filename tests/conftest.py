@@ -7,9 +7,14 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.db import connection
+from django.test import override_settings
 
 from config.celery import app as celery_app
+from exams import pool as exam_pool
 from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
+
+# Shared worlds (a small scored form, two organizations with data) for every test folder.
+pytest_plugins = ["tests.world"]
 
 
 def pytest_configure(config):
@@ -25,8 +30,26 @@ def pytest_configure(config):
             raise pytest.UsageError("MOSHI_REQUIRE_SERVICES=1 but " + "; ".join(problems))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _fast_password_hasher():
+    """Tests hash passwords with MD5: PBKDF2 at 1,000,000 rounds took 43% of the suite's time, and no test
+    measures what a login costs (bench/loadtest.py does, against the real settings)."""
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
+
+
 def services_required() -> bool:
     return os.environ.get("MOSHI_REQUIRE_SERVICES") == "1"
+
+
+@pytest.fixture
+def postgresql_only():
+    """For tests of PostgreSQL's own behaviour (set-based SQL, concurrent writers on separate connections): SQLite
+    serializes writers by locking the whole database, so there they would test SQLite, not Moshi."""
+    if connection.vendor != "postgresql":
+        if services_required():
+            pytest.fail("this test needs PostgreSQL; MOSHI_REQUIRE_SERVICES=1 needs DATABASE_URL on it")
+        pytest.skip("needs PostgreSQL (DATABASE_URL)")
 
 
 @pytest.fixture(autouse=True)
@@ -39,6 +62,15 @@ def _celery_in_process(request):
     celery_app.conf.task_always_eager = True
     yield
     celery_app.conf.task_always_eager = previous
+
+
+@pytest.fixture(autouse=True)
+def _fresh_exam_pools():
+    """Each test builds its own bank, and SQLite reuses ids after a rolled-back test, so two tests' banks can
+    share a fingerprint; each test starts without the pools an earlier one left in this process
+    (tests/exams/test_pool.py checks the fingerprint itself)."""
+    exam_pool.forget()
+    yield
 
 
 @pytest.fixture

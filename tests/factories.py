@@ -1,6 +1,8 @@
 import factory
+from django.utils import timezone
 
-from accounts.models import Department, Membership, Organization, User
+from accounts.models import User
+from organizations.models import Department, Membership, Organization
 
 PASSWORD = "correct-horse-battery-9"
 
@@ -12,6 +14,7 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     email = factory.Sequence(lambda n: f"user{n}@example.jp")
     display_name = factory.Sequence(lambda n: f"受験者{n}")
+    email_confirmed_at = factory.LazyFunction(timezone.now)
     password = factory.PostGenerationMethodCall("set_password", PASSWORD)
 
     @classmethod
@@ -80,7 +83,7 @@ def make_question(
         Choice(question=question, order=i, text=text, is_correct=correct) for i, (text, correct) in enumerate(choices)
     )
     if publish:
-        question_publish(question=question)
+        question_publish(question=question, by=None, via="command")
         question.refresh_from_db()
     return question
 

@@ -6,7 +6,7 @@ AUTHOR_PERMS = [
     "add_choice", "change_choice", "delete_choice", "view_choice",
     "add_stimulus", "change_stimulus", "view_stimulus",
     "view_questionversion", "view_syllabusarea", "view_exam",
-]  # fmt: skip
+]
 REVIEWER_PERMS = [*AUTHOR_PERMS, "publish_question"]
 
 

@@ -2,6 +2,8 @@
 // survives a dropped network. Every change gets a sequence number; unsent changes wait in
 // localStorage, so neither going offline nor a reload loses an answer. The page never holds a key.
 
+import { markScrollers } from "./scrollers.js";
+
 const root = document.getElementById("exam");
 const cfg = JSON.parse(document.getElementById("exam-config").textContent);
 const T = cfg.text;
@@ -171,7 +173,20 @@ function show(i, focus = false) {
   sections[i].classList.add("current");
   cells[i].setAttribute("aria-current", "step");
   history.replaceState(null, "", `#q${i + 1}`);
-  if (focus) sections[i].querySelector(":scope > .question > .question-head > .question-number").focus();
+  const heading = sections[i].querySelector(":scope > .question > .question-head > .question-number");
+  if (focus) heading.focus({ preventScroll: true });
+  markScrollers(sections[i]); // a hidden question measured nothing: measure it now it shows
+  revealBelowBar(sections[i]);
+}
+
+// The bar with the clock stays on top of the page: a question jumped to starts just below it, never under it.
+const bar = root.querySelector(".exam-bar");
+// The browser's own jumps to #qN (links, a reload) stop the same distance below it (scroll-margin-top).
+new ResizeObserver(() => root.style.setProperty("--bar-height", `${bar.offsetHeight}px`)).observe(bar);
+function revealBelowBar(section) {
+  const barBottom = bar.getBoundingClientRect().bottom;
+  const top = section.getBoundingClientRect().top;
+  if (top < barBottom || top > window.innerHeight / 3) window.scrollBy(0, top - barBottom - 8);
 }
 
 function choose(i, n) {
@@ -194,26 +209,41 @@ function toggleFlag(i) {
 }
 
 function openReview() {
-  const fill = (name, test) => {
-    const list = review.querySelector(`[data-list=${name}]`);
-    list.replaceChildren();
-    state.forEach((s, i) => {
-      if (!test(s)) return;
+  // Every question as a compact cell by state (like the navigator), the submit button above them.
+  const grid = review.querySelector(".review-grid");
+  grid.replaceChildren(
+    ...state.map((s, i) => {
       const li = document.createElement("li");
       const button = document.createElement("button");
       button.type = "button";
-      button.className = "link-button";
+      button.className = "nav-cell review-cell";
+      button.classList.toggle("answered", s.sel.length > 0);
+      button.classList.toggle("flagged", s.flagged);
       button.dataset.goto = i;
-      button.textContent = say(T.question, i + 1);
+      button.textContent = i + 1;
+      button.setAttribute("aria-label", cells[i].getAttribute("aria-label"));
       li.append(button);
-      list.append(li);
-    });
-    if (!list.children.length) list.textContent = T.none;
-  };
-  fill("unanswered", (s) => !s.sel.length);
-  fill("flagged", (s) => s.flagged);
+      return li;
+    }),
+  );
+  const answered = state.filter((s) => s.sel.length).length;
+  review.querySelector("[data-review-count=answered]").textContent = answered;
+  review.querySelector("[data-review-count=unanswered]").textContent = state.length - answered;
+  review.querySelector("[data-review-count=flagged]").textContent = state.filter((s) => s.flagged).length;
+  filterReview();
   root.classList.add("reviewing");
   review.focus();
+  revealBelowBar(review);
+}
+
+function filterReview() {
+  const show = review.querySelector("input[name=review-show]:checked").value;
+  review.querySelectorAll(".review-cell").forEach((cell) => {
+    const hidden =
+      (show === "unanswered" && cell.classList.contains("answered")) ||
+      (show === "flagged" && !cell.classList.contains("flagged"));
+    cell.parentElement.hidden = hidden;
+  });
 }
 
 function closeReview() {
@@ -253,12 +283,16 @@ function tick() {
 }
 
 function pace() {
-  // Where the candidate should be at an even pace (G検定: about 36 s a question).
+  // How many questions an even pace would have answered by now (G検定: one every ~41 s), beside how many the
+  // candidate has: a count, never a question number, so it cannot be read as "go to question n".
   const perQuestion = (cfg.deadline - cfg.started) / state.length;
   const due = Math.min(state.length, Math.floor((serverNow() - cfg.started) / perQuestion));
-  const diff = state.filter((s) => s.sel.length).length - due;
+  const answered = state.filter((s) => s.sel.length).length;
+  const diff = answered - due;
   const where = diff < 0 ? say(T.behind, -diff) : diff > 0 ? say(T.ahead, diff) : T.onPace;
-  const text = `${say(T.paceAt, Math.min(due + 1, state.length))} · ${where}`;
+  const text = due
+    ? `${say(T.paceDue, due)} · ${say(T.paceYou, answered)}（${where}）`
+    : say(T.paceStart, Math.round(perQuestion / 1000));
   if (paceEl.textContent !== text) paceEl.textContent = text;
 }
 
@@ -266,20 +300,19 @@ async function timeUp() {
   timeIsUp = true;
   announce(T.timeUp);
   root.querySelectorAll(".choices input, [data-action=flag]").forEach((el) => (el.disabled = true));
-  submitNow("timer");
+  submitNow();
 }
 
-async function submitNow(by) {
+async function submitNow() {
   // Queued answers go first: the server still takes them for a short grace after the deadline. Submit
   // once they are all in, or when the grace is nearly over (the server's sweeper submits anyway).
   await flush();
   if (Object.keys(pending).length && serverNow() < cfg.deadline + cfg.graceMs - 5000) {
-    setTimeout(() => submitNow(by), 2000);
+    setTimeout(submitNow, 2000);
     return;
   }
   const form = new FormData();
-  form.append("csrfmiddlewaretoken", csrf());
-  form.append("by", by);
+  form.append("csrfmiddlewaretoken", csrf()); // the server records whether the deadline had passed
   try {
     const response = await fetch(cfg.submitUrl, {
       method: "POST",
@@ -290,7 +323,7 @@ async function submitNow(by) {
     if (!response.ok) throw new Error(String(response.status));
     closed();
   } catch {
-    setTimeout(() => submitNow(by), 3000); // the server's sweeper submits it too, if we never get through
+    setTimeout(submitNow, 3000); // the server's sweeper submits it too, if we never get through
   }
 }
 
@@ -303,6 +336,9 @@ function closed() {
 }
 
 // ---- wiring ----------------------------------------------------------------------------------
+history.scrollRestoration = "manual"; // a reload shows the current question below the bar, not the old offset
+// The start answers its POST with this page: take the attempt's address, so a reload or a bookmark opens it.
+if (location.pathname !== cfg.pageUrl) history.replaceState(null, "", cfg.pageUrl + location.hash);
 root.classList.add("js");
 for (const [position, entry] of Object.entries(pending)) {
   const s = state[position - 1];
@@ -314,8 +350,20 @@ state.forEach((_, i) => {
   paintInputs(i);
   paintCell(i);
 });
-const fromHash = /^#q(\d+)$/.exec(location.hash);
-show(fromHash ? Math.min(Number(fromHash[1]), sections.length) - 1 : 0);
+const fromHash = () => {
+  const match = /^#q(\d+)$/.exec(location.hash);
+  return match ? Math.min(Math.max(Number(match[1]), 1), sections.length) - 1 : null;
+};
+show(fromHash() ?? 0);
+window.addEventListener("load", () => revealBelowBar(sections[current])); // after the browser's jump to #qN
+// A link to #qN (or the address bar) moves to that question like the navigator does.
+window.addEventListener("hashchange", () => {
+  const i = fromHash();
+  if (i !== null && i !== current) {
+    closeReview();
+    show(i, true);
+  }
+});
 showStatus();
 flush();
 tick();
@@ -323,6 +371,8 @@ setInterval(tick, 250);
 window.addEventListener("online", flush);
 window.addEventListener("focus", flush);
 document.addEventListener("visibilitychange", () => document.visibilityState === "visible" && flush());
+
+review.addEventListener("change", (event) => event.target.name === "review-show" && filterReview());
 
 root.addEventListener("change", (event) => {
   const section = event.target.closest(".exam-main > .exam-q");

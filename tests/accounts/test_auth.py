@@ -1,4 +1,7 @@
+import re
+
 import pytest
+from django.core import signing
 from django.urls import reverse
 
 from accounts.models import User
@@ -11,42 +14,77 @@ def login(client, email, password, ip="203.0.113.10"):
     return client.post(reverse("login"), {"username": email, "password": password}, REMOTE_ADDR=ip)
 
 
-def test_signup_creates_an_individual_candidate_and_signs_them_in(client):
-    response = client.post(
-        reverse("signup"),
-        {
-            "email": "New.Person@Example.jp",
-            "display_name": "新人",
-            "preferred_language": "en",
-            "password1": "a-long-unusual-pass-42",
-            "password2": "a-long-unusual-pass-42",
-        },
-    )
-    assert response.status_code == 302
+SIGNUP = {
+    "display_name": "新人",
+    "preferred_language": "en",
+    "password1": "a-long-unusual-pass-42",
+    "password2": "a-long-unusual-pass-42",
+}
+
+
+def test_signup_creates_an_unconfirmed_candidate_and_mails_a_confirmation_link(
+    client, mailoutbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("signup"), {**SIGNUP, "email": "New.Person@Example.jp"})
+    assert response.status_code == 302 and response.url == reverse("signup_sent")
     user = User.objects.get()
-    assert user.email == "new.person@example.jp"
+    assert user.email == "new.person@example.jp" and not user.email_confirmed
     assert user.memberships.count() == 0  # an individual, no organization
-    assert client.session["_auth_user_id"] == str(user.pk)
+    assert "_auth_user_id" not in client.session  # signed in only by the login form, as for every other answer
     assert response.cookies["django_language"].value == "en"
+    (mail,) = mailoutbox
+    assert mail.to == ["new.person@example.jp"]
+    link = next(line for line in mail.body.splitlines() if "/accounts/confirm/" in line)
+
+    response = client.get(link.strip())
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert user.email_confirmed
+    assert client.get(link.strip()).status_code == 302  # a second click (or a mail scanner's) is harmless
+    assert login(client, "new.person@example.jp", SIGNUP["password1"]).status_code == 302
 
 
-def test_signup_refuses_a_taken_email_and_mismatched_passwords_keeping_what_was_typed(client):
-    UserFactory(email="taken@example.jp")
-    response = client.post(
-        reverse("signup"),
-        {
-            "email": "TAKEN@example.jp",
-            "display_name": "重複",
-            "preferred_language": "ja",
-            "password1": "x" * 12 + "9a",
-            "password2": "different-9a",
-        },
-    )
+def test_signup_answers_the_same_for_a_registered_address_and_mails_its_owner(
+    client, mailoutbox, django_capture_on_commit_callbacks
+):
+    """The attack: sign up with someone's address to learn whether they use Moshi."""
+    UserFactory(email="taken@example.jp", password="not-the-attackers-9")
+    with django_capture_on_commit_callbacks(execute=True):
+        new = client.post(reverse("signup"), {**SIGNUP, "email": "fresh@example.jp"})
+        taken = client.post(reverse("signup"), {**SIGNUP, "email": "TAKEN@example.jp"})
+    assert (taken.status_code, taken.url) == (new.status_code, new.url)
+
+    def page(url):
+        return re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "", client.get(url).content.decode())
+
+    assert page(taken.url) == page(new.url)
+    assert User.objects.filter(email="taken@example.jp").get().check_password("not-the-attackers-9")
+    owner_mail = next(m for m in mailoutbox if m.to == ["taken@example.jp"])
+    assert "/accounts/login/" in owner_mail.body and "/accounts/confirm/" not in owner_mail.body
+
+
+def test_signup_keeps_what_was_typed_when_passwords_differ(client):
+    response = client.post(reverse("signup"), {**SIGNUP, "email": "x@example.jp", "password2": "different-9a"})
     assert response.status_code == 200
-    form = response.context["form"]
-    assert "email" in form.errors and "password2" in form.errors
-    assert 'value="重複"' in response.content.decode()
-    assert User.objects.count() == 1
+    assert "password2" in response.context["form"].errors
+    assert 'value="新人"' in response.content.decode()
+    assert not User.objects.exists()
+
+
+def test_a_forged_or_foreign_confirmation_link_confirms_nothing(client):
+    from accounts.services import email_confirmation_token
+
+    user = UserFactory(email="someone@example.jp", email_confirmed_at=None)
+    token = email_confirmation_token(user)
+    other_purpose = signing.dumps([user.pk, user.email], salt="another-purpose")
+    for bad in (token[:-2] + "xx", "garbage", other_purpose):
+        assert client.get(reverse("email_confirm", args=[bad])).status_code == 400
+    user.email = "changed@example.jp"
+    user.save()
+    assert client.get(reverse("email_confirm", args=[token])).status_code == 400
+    user.refresh_from_db()
+    assert not user.email_confirmed
 
 
 def test_login_with_email_in_any_case_and_logout(client):

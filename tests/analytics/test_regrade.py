@@ -9,12 +9,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from analytics.models import ItemStat
-from analytics.services import stats_refresh_all
 from exams.models import Attempt, AttemptItem, KeyCorrection
-from exams.services import ExamError, NotAllowed, regrade_apply, regrade_preview
+from exams.regrade import regrade_apply, regrade_preview
+from exams.services import ExamError, NotAllowed
 from questions.models import QuestionVersion, VersionChoice
-from tests.analytics.conftest import take
 from tests.factories import UserFactory
+from tests.world import refresh_statistics, take
 
 pytestmark = pytest.mark.django_db
 
@@ -78,13 +78,13 @@ def test_statistics_are_rebuilt_after_a_regrade(cohort_blueprint, reviewer):
     rng = random.Random(4)
     for _ in range(5):
         take(cohort_blueprint, right=6, rng=rng, scored_at=timezone.now() - timezone.timedelta(hours=1))
-    stats_refresh_all()
+    refresh_statistics()
     version = QuestionVersion.objects.get(question__external_id="c4-0")
     stat = ItemStat.objects.get(version=version)
     assert stat.facility == 1.0
     other = VersionChoice.objects.filter(version=version, is_correct=False).first()
     regrade_apply(version=version, new_key={other.pk}, by=reviewer, reason="誤り")
-    stats_refresh_all()
+    refresh_statistics()
     assert ItemStat.objects.get(version=version).facility == 0.0  # everyone had picked the old key
 
 

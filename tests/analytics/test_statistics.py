@@ -1,22 +1,16 @@
 """analytics.statistics against hand computations and independent brute-force or stdlib methods."""
 
-import itertools
 import math
 import random
 import statistics
-from fractions import Fraction
 
 import pytest
 
 from analytics.statistics import (
     ItemAccumulator,
-    PassChance,
     RunningMoments,
-    beta_cdf,
-    beta_quantile,
     deviation_score,
     facility,
-    pass_chance,
     percentile_rank,
     point_biserial,
     rank,
@@ -323,146 +317,11 @@ def test_unused_distractor_flag(shares, expected):
     assert suspect_flags(0.6, 0.35, shares, responses=100) == expected
 
 
-# --- Beta distribution ----------------------------------------------------------------------------------------------
-
-
-def beta_cdf_by_simpson(x: float, a: float, b: float, steps: int = 20_000) -> float:
-    """Independent check: integrate the Beta density over [0, x] with Simpson's rule."""
-    norm = math.gamma(a + b) / (math.gamma(a) * math.gamma(b))
-    h = x / steps
-    weights = (1 if i in (0, steps) else 4 if i % 2 else 2 for i in range(steps + 1))
-    return norm * h / 3 * sum(w * (i * h) ** (a - 1) * (1 - i * h) ** (b - 1) for i, w in enumerate(weights))
-
-
-def beta_cdf_by_binomial(x: float, a: int, b: int) -> float:
-    """Independent check for integer a, b: I_x(a, b) = P(Binomial(a + b − 1, x) ≥ a)."""
-    n = a + b - 1
-    return sum(math.comb(n, j) * x**j * (1 - x) ** (n - j) for j in range(a, n + 1))
-
-
-def test_beta_cdf_closed_forms():
-    assert beta_cdf(0.3, 1, 1) == pytest.approx(0.3, abs=1e-12)  # uniform
-    assert beta_cdf(0.5, 2, 2) == pytest.approx(0.5, abs=1e-12)  # symmetric
-    assert beta_cdf(0.25, 2, 2) == pytest.approx(0.15625, abs=1e-12)  # 3x² − 2x³ = 3/16 − 2/64
-    for x in (0.05, 0.3, 0.5, 0.8, 0.97):
-        assert beta_cdf(x, 3, 1) == pytest.approx(x**3, abs=1e-12)
-        assert beta_cdf(x, 1, 3) == pytest.approx(1 - (1 - x) ** 3, abs=1e-12)
-    assert beta_cdf(0, 2, 5) == 0
-    assert beta_cdf(1, 2, 5) == 1
-
-
-@pytest.mark.parametrize(("a", "b"), [(2.5, 3.5), (4, 9), (1.5, 1.2)])
-@pytest.mark.parametrize("x", [0.1, 0.3, 0.6, 0.9])  # both sides of the continued-fraction switch
-def test_beta_cdf_matches_numerical_integration(a, b, x):
-    assert beta_cdf(x, a, b) == pytest.approx(beta_cdf_by_simpson(x, a, b), abs=1e-6)
-
-
-@pytest.mark.parametrize(("a", "b"), [(141, 61), (5, 3), (201, 1), (30, 170), (12, 12)])
-@pytest.mark.parametrize("x", [0.02, 0.15, 0.5, 0.7, 0.99])
-def test_beta_cdf_matches_binomial_identity_for_large_parameters(a, b, x):
-    assert beta_cdf(x, a, b) == pytest.approx(beta_cdf_by_binomial(x, a, b), abs=1e-9)
-
-
-def test_beta_quantile_closed_forms():
-    assert beta_quantile(0.1, 1, 1) == pytest.approx(0.1, abs=1e-9)  # uniform
-    assert beta_quantile(0.5, 2, 2) == pytest.approx(0.5, abs=1e-9)  # symmetric median
-    for q in (0.1, 0.5, 0.9):
-        assert beta_quantile(q, 3, 1) == pytest.approx(q ** (1 / 3), abs=1e-9)  # invert x³ = q
-        assert beta_quantile(q, 1, 3) == pytest.approx(1 - (1 - q) ** (1 / 3), abs=1e-9)  # invert 1 − (1−x)³ = q
-
-
-@pytest.mark.parametrize(("a", "b"), [(141, 61), (8, 4), (1, 201)])
-@pytest.mark.parametrize("q", [0.1, 0.9])
-def test_beta_quantile_inverts_the_binomial_identity(a, b, q):
-    assert beta_cdf_by_binomial(beta_quantile(q, a, b), a, b) == pytest.approx(q, abs=1e-6)
-
-
-# --- pass_chance ----------------------------------------------------------------------------------------------------
-
-
-def polya_at_least(k: int, n: int, a: int, b: int) -> Fraction:
-    """Independent check: Beta-Binomial(n, a, b) is a Pólya urn; enumerate all 2ⁿ draw sequences exactly."""
-    total = Fraction(0)
-    for draws in itertools.product([True, False], repeat=n):
-        p, right, wrong = Fraction(1), 0, 0
-        for hit in draws:
-            urn = a + b + right + wrong
-            p *= Fraction(a + right, urn) if hit else Fraction(b + wrong, urn)
-            right, wrong = right + hit, wrong + (not hit)
-        if right >= k:
-            total += p
-    return total
-
-
-def test_pass_chance_with_no_answers_is_the_prior():
-    # Beta-Binomial(n, 1, 1) is uniform on 0..n, so P(X ≥ k) = (n − k + 1)/(n + 1); k = ⌈0.7·200⌉ = 140 → 61/201.
-    chance = pass_chance(0, 0, 0.7, 200)
-    assert isinstance(chance, PassChance)
-    assert chance.probability == pytest.approx(61 / 201, abs=1e-9)
-    assert (chance.low, chance.high) == (pytest.approx(0.1, abs=1e-6), pytest.approx(0.9, abs=1e-6))  # uniform
-
-
-def test_pass_mark_survives_floating_point():
-    # 0.55·100 = 55.00000000000001 in floats, but the pass mark is 55 → (100 − 55 + 1)/101 = 46/101 (not 45/101).
-    assert 0.55 * 100 > 55  # the premise
-    assert pass_chance(0, 0, 0.55, 100).probability == pytest.approx(46 / 101, abs=1e-9)
-
-
-def test_pass_chance_one_question_form_is_the_posterior_mean():
-    # 1/1 correct → Beta(2, 1); a 1-question form needing 1 is passed with probability E[p] = 2/3.
-    assert pass_chance(1, 1, 1.0, 1).probability == pytest.approx(2 / 3, abs=1e-12)
-
-
-@pytest.mark.parametrize(
-    ("correct", "answered", "pass_ratio", "form_size", "k"),
-    [
-        (2, 3, 0.6, 5, 3),  # Beta(3, 2), need ⌈3.0⌉ = 3 of 5
-        (0, 4, 0.5, 6, 3),  # Beta(1, 5), need 3 of 6
-        (7, 9, 0.75, 8, 6),  # Beta(8, 3), need 6 of 8
-        (5, 5, 0.0, 4, 0),  # no pass line: certain
-    ],
-)
-def test_pass_chance_matches_polya_urn_enumeration(correct, answered, pass_ratio, form_size, k):
-    expected = polya_at_least(k, form_size, correct + 1, answered - correct + 1)
-    probability = pass_chance(correct, answered, pass_ratio, form_size).probability
-    assert probability == pytest.approx(float(expected), abs=1e-12)
-
-
-def test_all_right_is_near_certain_with_a_tight_interval():
-    chance = pass_chance(200, 200, 0.7, 200)
-    assert chance.probability > 0.99
-    # Beta(201, 1): CDF x²⁰¹, so the q-quantile is q^(1/201).
-    assert chance.low == pytest.approx(0.1 ** (1 / 201), abs=1e-6)  # ≈ 0.9886
-    assert chance.high == pytest.approx(0.9 ** (1 / 201), abs=1e-6)  # ≈ 0.9995
-
-
-def test_all_wrong_is_near_hopeless():
-    chance = pass_chance(0, 200, 0.7, 200)
-    assert chance.probability < 0.01
-    # Beta(1, 201): CDF 1 − (1 − x)²⁰¹, so the q-quantile is 1 − (1 − q)^(1/201).
-    assert chance.low == pytest.approx(1 - 0.9 ** (1 / 201), abs=1e-6)
-    assert chance.high == pytest.approx(1 - 0.1 ** (1 / 201), abs=1e-6)
-
-
-def test_tiny_sample_gives_a_wide_interval():
-    chance = pass_chance(1, 1, 0.7, 200)
-    # Beta(2, 1): CDF x², so low = √0.1 ≈ 0.316, high = √0.9 ≈ 0.949.
-    assert chance.low == pytest.approx(math.sqrt(0.1), abs=1e-6)
-    assert chance.high == pytest.approx(math.sqrt(0.9), abs=1e-6)
-    assert chance.high - chance.low > 0.5
-
-
-def test_more_evidence_narrows_the_interval_and_moves_the_probability():
-    few, many = pass_chance(7, 10, 0.6, 100), pass_chance(70, 100, 0.6, 100)
-    assert many.high - many.low < few.high - few.low
-    assert many.probability > few.probability  # same 70% rate, above the 60% line: more data, more confidence
-    assert pass_chance(60, 100, 0.6, 100).probability < many.probability
-
-
-@pytest.mark.parametrize(
-    "args",
-    [(3, 2, 0.7, 10), (-1, 2, 0.7, 10), (1, 2, 0.7, 0), (1, 2, 1.5, 10), (1, 2, -0.1, 10)],
-)
-def test_pass_chance_rejects_impossible_input(args):
-    with pytest.raises(ValueError):
-        pass_chance(*args)
+def test_a_select_all_question_most_people_nearly_get_is_not_too_hard():
+    # Keys 1 and 2: 90% choose each key and 10% each distractor, yet only 15% get all four right.
+    shares, keys = {1: 0.9, 2: 0.9, 3: 0.1, 4: 0.1}, {1, 2}
+    assert suspect_flags(0.15, 0.3, shares, 100, keys=keys) == []
+    # Options mostly treated wrongly too: too hard.
+    assert suspect_flags(0.15, 0.3, {1: 0.3, 2: 0.4, 3: 0.6, 4: 0.5}, 100, keys=keys) == ["too_hard"]
+    # A single-answer question is judged on its rate, as before.
+    assert suspect_flags(0.15, 0.3, {1: 0.15, 2: 0.3, 3: 0.3, 4: 0.25}, 100) == ["too_hard"]

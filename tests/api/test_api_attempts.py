@@ -7,11 +7,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.services import api_token_create
 from exams.models import Attempt
 from exams.services import attempt_start
-from tests.analytics.conftest import take
+from organizations.services import api_token_create
 from tests.factories import MembershipFactory
+from tests.world import take
 
 pytestmark = pytest.mark.django_db
 
@@ -28,9 +28,12 @@ def test_attempts_are_scoped_filtered_and_syncable(client, organization, other_o
     alice_attempts = [take(cohort_blueprint, user=alice.user, right=r, rng=rng) for r in (6, 1)]
     bob_attempt = take(cohort_blueprint, user=bob.user, right=5, rng=rng)
     outsider_attempt = take(cohort_blueprint, user=outsider.user, right=6, rng=rng)
-    open_attempt = attempt_start(user=bob.user, blueprint=cohort_blueprint.__class__.objects.create(
-        exam=cohort_blueprint.exam, name="other", slug="other", minutes=10, question_count=0
-    ))  # fmt: skip
+    open_attempt = attempt_start(
+        user=bob.user,
+        blueprint=cohort_blueprint.__class__.objects.create(
+            exam=cohort_blueprint.exam, name="other", slug="other", minutes=10, question_count=0
+        ),
+    )
     _, key = api_token_create(organization=organization, name="t")
     url = reverse("api:attempts")
 
@@ -43,7 +46,11 @@ def test_attempts_are_scoped_filtered_and_syncable(client, organization, other_o
     assert everything == {a.pk for a in alice_attempts} | {bob_attempt.pk}
     assert outsider_attempt.pk not in everything and open_attempt.pk not in everything
     assert ids(member=alice.pk) == {a.pk for a in alice_attempts}
-    assert ids(member=outsider.pk) == set()  # another organization's member id finds nothing
+    # Another organization's member id is refused as no member of this one (not an empty list that could
+    # be mistaken for "no attempts"), with the same answer as an id of nobody: nothing is revealed.
+    foreign = client.get(url, {"member": outsider.pk}, **bearer(key))
+    nobody = client.get(url, {"member": 10**12}, **bearer(key))
+    assert foreign.status_code == nobody.status_code == 400 and foreign.json() == nobody.json()
     assert ids(passed="true") == {a.pk for a in [*alice_attempts, bob_attempt] if a.passed}
     assert ids(blueprint="cohort") == everything
 
@@ -73,3 +80,24 @@ def test_attempt_list_queries_do_not_grow_with_attempts(client, organization, co
     for _ in range(27):
         take(cohort_blueprint, user=MembershipFactory(organization=organization).user, right=3, rng=rng)
     assert count() == few
+
+
+def test_a_sync_by_updated_since_sees_the_score_without_anyone_touching_updated_at(
+    client, organization, cohort_blueprint, django_capture_on_commit_callbacks
+):
+    """Issue 2/8: submit and scoring were bare UPDATEs that left updated_at at the start, so a dashboard
+    syncing with updated_since never saw a score (the old test set updated_at by hand)."""
+    from exams.services import answer_save, attempt_submit
+
+    member = MembershipFactory(organization=organization)
+    _, key = api_token_create(organization=organization, name="t")
+    attempt = attempt_start(user=member.user, blueprint=cohort_blueprint)
+    answer_save(user=member.user, attempt_id=attempt.pk, position=1, selected=[0], flagged=False, seq=1)
+    last_pull = timezone.now()
+    with django_capture_on_commit_callbacks(execute=True):  # submit queues scoring; it runs after commit
+        attempt_submit(attempt=attempt)
+    rows = client.get(reverse("api:attempts"), {"updated_since": last_pull.isoformat()}, **bearer(key)).json()
+    [row] = rows["results"]
+    assert row["id"] == attempt.pk and row["status"] == "scored" and row["score"] is not None
+    attempt.refresh_from_db()
+    assert attempt.updated_at >= attempt.scored_at >= attempt.submitted_at > attempt.started_at

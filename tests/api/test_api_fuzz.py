@@ -23,10 +23,10 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from accounts.services import api_token_create
 from config.wsgi import application
-from tests.analytics.conftest import take
+from organizations.services import api_token_create
 from tests.factories import DepartmentFactory, MembershipFactory
+from tests.world import take
 
 EXAMPLES = int(os.environ.get("MOSHI_FUZZ_EXAMPLES", "20"))
 HYPOTHESIS = settings(
@@ -36,8 +36,15 @@ HYPOTHESIS = settings(
 # What the issue asks of the API: no server errors, and no answer the schema does not describe (status,
 # content type, body), and no operation that answers without a valid token. Whether a harmless invalid
 # value (page_size=0) is ignored rather than refused is left to the API's documented behaviour.
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
-          ignored_auth]  # fmt: skip
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    ignored_auth,
+]
+
+pytestmark = pytest.mark.slow
 
 schema = schemathesis.openapi.from_wsgi("/api/schema/", application)
 schema.config.generation.update(max_examples=EXAMPLES)
@@ -55,11 +62,9 @@ def _keep_the_test_transaction():
 
 
 @pytest.fixture
-def api_key(db, settings, organization, other_organization, cohort_blueprint):
+def api_key(db, organization, other_organization, cohort_blueprint):
     """An organization token, and data behind it: nested departments, members in and out of them, scored
     attempts; another organization's member and attempt the token must never see."""
-    # Made again for every operation: no one logs in here, so the factories' passwords need no slow hash.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     rng = random.Random(7)
     parent = DepartmentFactory(organization=organization, name="開発本部")
     child = DepartmentFactory(organization=organization, name="AI推進部", parent=parent)

@@ -8,22 +8,15 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.services import api_token_create, api_token_revoke
-from exams.models import RealResult
-from tests.analytics.conftest import bulk_members
+from hr.models import RealResult
+from organizations.services import api_token_create, api_token_revoke
+from tests.world import bulk_members
 
 pytestmark = pytest.mark.django_db
 
 
 def bearer(key):
     return {"HTTP_AUTHORIZATION": f"Bearer {key}"}
-
-
-@pytest.fixture
-def keys(hr_world, organization, other_organization):
-    return api_token_create(organization=organization, name="a")[1], api_token_create(
-        organization=other_organization, name="b"
-    )[1]
 
 
 def get(client, key, name, *args, **params):
@@ -68,6 +61,7 @@ def test_assignments_and_who_has_done_them(client, hr_world, keys):
     [row] = get(client, key, "assignments").json()["results"]
     assert (row["id"], row["targets"], row["done"], row["done_on_time"]) == (hr_world.assignment.pk, 2, 1, 1)
     assert row["departments"] == [hr_world.dev.pk] and row["members"] == [hr_world.n1.pk]
+    assert (row["drill_areas"], row["drill_count"]) == ([], None)  # a full mock's assignment
     members = get(client, key, "assignment_members", hr_world.assignment.pk).json()["results"]
     done = {m["member"]: m["done_at"] for m in members}
     assert set(done) == {hr_world.d1.pk, hr_world.n1.pk} and done[hr_world.n1.pk] is None and done[hr_world.d1.pk]
@@ -107,15 +101,16 @@ def test_another_organizations_token_finds_nothing_of_this_one(client, hr_world,
         assert "開発部" not in text, name  # a name only this organization has
         assert hr_world.s1.user.email not in text, name
     # Every id of this organization, asked for directly or as a filter, is not found.
+    # As filters they are refused like ids of nobody (400, the same answer), never an empty or a full list.
     for member in (hr_world.s1, hr_world.d1):
         assert get(client, other_key, "member", member.pk).status_code == 404
-        assert get(client, other_key, "attempts", member=member.pk).json()["results"] == []
-        assert get(client, other_key, "real_results", member=member.pk).json()["results"] == []
+        for name in ("attempts", "real_results"):
+            refused = get(client, other_key, name, member=member.pk)
+            assert refused.status_code == 400 and refused.json() == get(client, other_key, name, member=10**12).json()
     assert get(client, other_key, "assignment_members", hr_world.assignment.pk).status_code == 404
-    assert get(client, other_key, "attempts", department=hr_world.sales.pk).json()["results"] == []
-    assert get(client, other_key, "pass_rates", department=hr_world.sales.pk).json()["results"] == []
-    dev_weak = get(client, other_key, "weaknesses", exam="g_kentei", department=hr_world.dev.pk).json()
-    assert dev_weak["results"] == []
+    assert get(client, other_key, "attempts", department=hr_world.sales.pk).status_code == 400
+    assert get(client, other_key, "pass_rates", department=hr_world.sales.pk).status_code == 400
+    assert get(client, other_key, "weaknesses", exam="g_kentei", department=hr_world.dev.pk).status_code == 400
     summary = get(client, other_key, "organization").json()
     assert summary["id"] != organization.pk and summary["members"] == 2  # o1 and the other HR manager
 
@@ -141,8 +136,8 @@ def test_every_list_costs_the_same_queries_for_3_and_300_members(client, hr_worl
         result = {}
         for name, args in names:
             with CaptureQueriesContext(connection) as ctx:
-                response = client.get(reverse(f"api:{name}", args=args), {"page_size": 1000, **PARAMS.get(name, {})},
-                                      **bearer(key))  # fmt: skip
+                params = PARAMS.get(name, {"page_size": 1000})  # lists page; aggregates take no page size
+                response = client.get(reverse(f"api:{name}", args=args), params, **bearer(key))
                 assert response.status_code == 200, (name, response.content)
             result[name] = len(ctx.captured_queries)
         return result
@@ -158,8 +153,13 @@ def test_every_list_costs_the_same_queries_for_3_and_300_members(client, hr_worl
 def test_the_schema_has_every_endpoint_with_examples(client):
     schema = client.get(reverse("api_schema"), HTTP_ACCEPT="application/json").json()
     paths = set(schema["paths"])
-    assert {"/api/v1/pass-rates", "/api/v1/weaknesses", "/api/v1/assignments",
-            "/api/v1/assignments/{id}/members", "/api/v1/real-results"} <= paths  # fmt: skip
+    assert {
+        "/api/v1/pass-rates",
+        "/api/v1/weaknesses",
+        "/api/v1/assignments",
+        "/api/v1/assignments/{id}/members",
+        "/api/v1/real-results",
+    } <= paths
     pass_rates = schema["paths"]["/api/v1/pass-rates"]["get"]
     assert "examples" in pass_rates["responses"]["200"]["content"]["application/json"]
     assert {p["name"] for p in pass_rates["parameters"]} >= {"group_by", "exam", "since", "until", "department"}
@@ -172,34 +172,69 @@ def test_a_former_organization_sees_nothing_from_after_the_person_left(
     there (attempts, pass rates, real results) is not this organization's to read."""
     import random
 
-    from accounts.services import membership_set_active
-    from analytics.services import stats_refresh_all
     from exams.models import Blueprint, BlueprintQuota
-    from tests.analytics.conftest import take
+    from organizations.services import membership_set_active
     from tests.factories import MembershipFactory
+    from tests.world import refresh_statistics, take
 
     key, _ = keys
     person = hr_world.d1
     before = {a["id"] for a in get(client, key, "attempts", member=person.pk).json()["results"]}
     membership_set_active(membership=person, active=False)
     MembershipFactory(user=person.user, organization=other_organization)
-    private = Blueprint.objects.create(exam=cohort_blueprint.exam, name="社外秘", slug="beta-secret", minutes=30,
-                                       question_count=6)  # fmt: skip
+    private = Blueprint.objects.create(
+        exam=cohort_blueprint.exam, name="社外秘", slug="beta-secret", minutes=30, question_count=6
+    )
     private.organizations.add(other_organization)
     for quota in cohort_blueprint.quotas.all():
         BlueprintQuota.objects.create(blueprint=private, area=quota.area, count=quota.count)
     take(private, user=person.user, right=6, rng=random.Random(1))
     take(cohort_blueprint, user=person.user, right=6, rng=random.Random(2))
-    RealResult.objects.create(user=person.user, exam=hr_world.exam, session="2026#1", taken_on=timezone.localdate(),
-                              passed=True)  # fmt: skip
-    stats_refresh_all(now=timezone.now() + timezone.timedelta(minutes=5))
+    RealResult.objects.create(
+        user=person.user, exam=hr_world.exam, session="2026#1", taken_on=timezone.localdate(), passed=True
+    )
+    refresh_statistics(now=timezone.now() + timezone.timedelta(minutes=5))
 
     after = {a["id"] for a in get(client, key, "attempts", member=person.pk).json()["results"]}
     assert after == before  # the attempts from their time here stay; nothing newer appears
     blueprints = {r["blueprint"] for r in get(client, key, "pass_rates", group_by="blueprint").json()["results"]}
     assert blueprints == {"cohort"}
-    [dev] = [r for r in get(client, key, "pass_rates", group_by="department").json()["results"]
-             if r["department"] == "開発部"]  # fmt: skip
+    [dev] = [
+        r
+        for r in get(client, key, "pass_rates", group_by="department").json()["results"]
+        if r["department"] == "開発部"
+    ]
     assert dev["attempts"] == 1
     sessions = {r["session"] for r in get(client, key, "real_results", member=person.pk).json()["results"]}
     assert sessions == {"2025#6"}
+
+
+def test_a_drill_assignment_names_its_areas(client, hr_world, keys, hr_manager):
+    from exams.models import Blueprint
+    from hr.services import assignment_create
+    from questions.models import SyllabusArea
+
+    key, _ = keys
+    drill = Blueprint.objects.create(
+        exam=hr_world.exam, name="ドリル", slug="g-drill", minutes=0, question_count=0, is_drill=True
+    )
+    assignment_create(
+        organization=hr_world.sales.organization,
+        blueprint=drill,
+        due_on=timezone.localdate() + timezone.timedelta(days=14),
+        departments=[hr_world.sales],
+        drill_areas=list(SyllabusArea.objects.filter(code__in=["G4.2", "G3"])),
+        drill_count=12,
+        by=hr_manager,
+    )
+    rows = {r["blueprint"]: r for r in get(client, key, "assignments").json()["results"]}
+    assert (sorted(rows["g-drill"]["drill_areas"]), rows["g-drill"]["drill_count"]) == (["G3", "G4.2"], 12)
+
+
+def test_api_answers_are_private_and_never_stored(client, hr_world, keys):
+    """Tokens feed HR systems over proxies: no member data may be cached on the way."""
+    key, _ = keys
+    for name in ("members", "attempts", "pass_rates", "real_results"):
+        response = get(client, key, name)
+        assert response.status_code == 200, name
+        assert {"private", "no-store"} <= {part.strip() for part in response["Cache-Control"].split(",")}, name

@@ -8,9 +8,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-_spec = importlib.util.spec_from_file_location(
-    "loadtest", Path(__file__).resolve().parents[2] / "bench" / "loadtest.py"
-)
+BENCH = Path(__file__).resolve().parents[2] / "bench"
+sys.path.insert(0, str(BENCH))  # loadtest imports its neighbour stackcpu, as it does when run as a script
+_spec = importlib.util.spec_from_file_location("loadtest", BENCH / "loadtest.py")
 loadtest = importlib.util.module_from_spec(_spec)
 sys.modules.setdefault("loadtest", loadtest)  # dataclasses look their module up by name
 _spec.loader.exec_module(loadtest)

@@ -2,7 +2,6 @@ import pytest
 
 from exams.models import Blueprint, BlueprintQuota
 from questions.models import Exam, SyllabusArea
-from tests.analytics.conftest import cohort_blueprint  # noqa: F401  (a small scored form, for assignments)
 from tests.factories import make_question
 
 

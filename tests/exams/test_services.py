@@ -11,6 +11,7 @@ from exams.services import (
     BankTooSmall,
     ExamError,
     NotFoundError,
+    NothingToDrill,
     answer_save,
     attempt_score,
     attempt_start,
@@ -52,7 +53,9 @@ def test_short_bank_creates_nothing_and_names_the_short_areas(g_blueprint, candi
     BlueprintQuota.objects.filter(blueprint=g_blueprint, area__code="G3").update(count=9)
     with pytest.raises(BankTooSmall) as excinfo:
         attempt_start(user=candidate, blueprint=g_blueprint)
-    assert "機械学習の概要（必要 9 問 / 公開 4 問）" in str(excinfo.value)
+    assert excinfo.value.short == {"G3": (9, 4)}
+    assert "機械学習の概要（必要 9 問 / 出題可能 4 問）" in excinfo.value.detail  # for the operators' log
+    assert "準備中" in str(excinfo.value) and "問題バンク" not in str(excinfo.value)  # for the learner
     assert not Attempt.objects.exists() and not AttemptItem.objects.exists()
 
 
@@ -215,7 +218,7 @@ def test_published_edits_never_change_a_past_result(g_blueprint, candidate, djan
     question = item.version.question
     Choice.objects.filter(question=question).update(is_correct=False)
     Choice.objects.filter(question=question, order=3).update(is_correct=True)
-    question_publish(question=question)  # v2 with another key
+    question_publish(question=question, by=None, via="command")  # v2 with another key
     with django_capture_on_commit_callbacks(execute=True):
         attempt_submit(attempt=attempt)
     assert AttemptItem.objects.get(pk=item.pk).is_correct is True
@@ -258,3 +261,61 @@ def test_answered_at_moves_only_when_the_answer_changes(g_blueprint, candidate):
     assert attempt.items.get(position=1).answered_at == first
     answer_save(user=candidate, attempt_id=attempt.pk, position=1, selected=[2], flagged=True, seq=3)
     assert attempt.items.get(position=1).answered_at > first
+
+
+def test_the_state_machine_refuses_moves_it_does_not_know_and_stamps_updated_at(g_blueprint, candidate):
+    from exams.services import IllegalTransition, attempt_transition
+
+    attempt = attempt_start(user=candidate, blueprint=g_blueprint)
+    with pytest.raises(IllegalTransition):
+        attempt_transition(attempt_id=attempt.pk, source=Attempt.Status.OPEN, target=Attempt.Status.SCORED)
+    with pytest.raises(IllegalTransition):
+        attempt_transition(attempt_id=attempt.pk, source=Attempt.Status.SCORED, target=Attempt.Status.OPEN)
+    before = Attempt.objects.get(pk=attempt.pk).updated_at
+    # A move from a status the attempt is not in changes nothing (the race's loser).
+    assert not attempt_transition(attempt_id=attempt.pk, source=Attempt.Status.SUBMITTED, target=Attempt.Status.SCORED)
+    assert attempt_transition(attempt_id=attempt.pk, source=Attempt.Status.OPEN, target=Attempt.Status.SUBMITTED)
+    assert Attempt.objects.get(pk=attempt.pk).updated_at > before
+
+
+def test_a_drill_on_areas_with_nothing_to_give_widens_then_says_why_not(g_blueprint, candidate):
+    exam = g_blueprint.exam
+    drill = Blueprint.objects.create(exam=exam, name="ドリル", slug="drill", minutes=0, question_count=0, is_drill=True)
+
+    def hold(code: str, n: int):
+        """An open mock holding every question of an area: none of them may be drilled until it is submitted."""
+        mock = Blueprint.objects.create(exam=exam, name=code, slug=f"all-{code}", minutes=30, question_count=n)
+        BlueprintQuota.objects.create(blueprint=mock, area=SyllabusArea.objects.get(code=code), count=n)
+        return attempt_start(user=candidate, blueprint=mock)
+
+    hold("G4", 6)
+    widened = attempt_start(user=candidate, blueprint=drill, drill_areas=["G4.2"], drill_count=10)
+    # Nothing in G4.2, nor in G4: the whole exam's, which is G3's four.
+    assert set(widened.items.values_list("area__code", flat=True)) == {"G3.4"} and widened.question_count == 4
+    Attempt.objects.filter(pk=widened.pk).delete()
+    hold("G3", 4)
+    with pytest.raises(NothingToDrill) as excinfo:
+        attempt_start(user=candidate, blueprint=drill, drill_areas=["G4.2"], drill_count=10)
+    assert "提出" in str(excinfo.value)
+
+
+def test_only_the_owner_abandons_only_an_open_drill(g_blueprint, candidate, other_candidate):
+    from exams.services import NotAllowed, attempt_abandon
+
+    drill = Blueprint.objects.create(
+        exam=g_blueprint.exam, name="ドリル", slug="drill", minutes=0, question_count=0, is_drill=True
+    )
+    mock = attempt_start(user=candidate, blueprint=g_blueprint)
+    with pytest.raises(NotAllowed):
+        attempt_abandon(user=candidate, attempt_id=mock.pk)  # a full mock is submitted, never discarded
+    practice = attempt_start(user=candidate, blueprint=drill, drill_areas=["G3"], drill_count=2)
+    with pytest.raises(NotAllowed):
+        attempt_abandon(user=other_candidate, attempt_id=practice.pk)  # someone else's
+    attempt_abandon(user=candidate, attempt_id=practice.pk)
+    assert Attempt.objects.get(pk=practice.pk).status == Attempt.Status.ABANDONED
+    with pytest.raises(ExamError):
+        attempt_abandon(user=candidate, attempt_id=practice.pk)  # once
+    assert not attempt_submit(attempt=Attempt.objects.get(pk=practice.pk))  # and never submitted afterwards
+    # Its questions are free again: a new drill on the same area can draw them.
+    again = attempt_start(user=candidate, blueprint=drill, drill_areas=["G3"], drill_count=4)
+    assert again.pk != practice.pk and again.question_count == 2  # the other two are held by the open mock

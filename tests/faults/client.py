@@ -22,6 +22,9 @@ class Reply:
     def json(self):
         return json.loads(self.body)
 
+    def header(self, name: str) -> str | None:
+        return next((v for k, v in self.headers.items() if k.lower() == name.lower()), None)
+
 
 @dataclass
 class Browser:
@@ -68,8 +71,9 @@ class Browser:
         page = self.request("GET", f"/exams/{slug}/")
         assert page.status == 200, page.status
         reply = self.post_form(f"/exams/{slug}/", fields or [], page)
-        assert reply.status == 302, f"start refused: {reply.status} {reply.body[:300]!r}"
-        return int(re.search(r"/attempts/(\d+)/", reply.headers["Location"]).group(1))
+        # The start answers with the exam page; Content-Location is the attempt's address.
+        assert reply.status == 200, f"start refused: {reply.status} {reply.body[:300]!r}"
+        return int(re.search(r"/attempts/(\d+)/", reply.header("Content-Location")).group(1))
 
     def save(self, attempt: int, position: int, selected: list[int], flagged: bool, seq: int) -> Reply:
         body = json.dumps({"position": position, "selected": selected, "flagged": flagged, "seq": seq}).encode()

@@ -20,6 +20,7 @@ from tests.faults.services import BIN, ROOT, PrivatePostgres, PrivateRedis, Proc
 
 LONG = os.environ.get("MOSHI_FAULTS") == "long"
 DB = "moshi_faults"
+WEB_WORKERS = 2  # gunicorn workers per web node
 
 
 @dataclass(frozen=True)
@@ -67,12 +68,37 @@ class Stack:
         }
         if SCALE.beat_seconds:
             self.env["FAULT_BEAT_SECONDS"] = str(SCALE.beat_seconds)
-        self.web = self._process("web", [str(BIN / "gunicorn"), "config.wsgi", "--bind", f"127.0.0.1:{self.web_port}",
-                                         "--workers", "2", "--timeout", "30", "--graceful-timeout", "5"])  # fmt: skip
+        self.web = self._process(
+            "web",
+            [
+                str(BIN / "gunicorn"),
+                "config.wsgi",
+                "--bind",
+                f"127.0.0.1:{self.web_port}",
+                "--workers",
+                str(WEB_WORKERS),
+                "--timeout",
+                "30",
+                "--graceful-timeout",
+                "5",
+            ],
+        )
         self.workers_started = 0
         self.worker = self._worker()
-        self.beat = self._process("beat", [sys.executable, "-m", "celery", "-A", "config", "beat", "--loglevel=info",
-                                           "--schedule", str(base / "celerybeat-schedule")])  # fmt: skip
+        self.beat = self._process(
+            "beat",
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "beat",
+                "--loglevel=info",
+                "--schedule",
+                str(base / "celerybeat-schedule"),
+            ],
+        )
         self.data: dict = {}
         self._db = None
 
@@ -83,9 +109,20 @@ class Stack:
         self.workers_started += 1
         return self._process(
             "worker",
-            [sys.executable, "-m", "celery", "-A", "config", "worker", "--concurrency=2", "--loglevel=info",
-             "--without-gossip", "--without-mingle", f"--hostname=faults{self.workers_started}@%h"],
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "--concurrency=2",
+                "--loglevel=info",
+                "--without-gossip",
+                "--without-mingle",
+                f"--hostname=faults{self.workers_started}@%h",
+            ],
+        )
 
     def manage(self, *args: str) -> str:
         done = subprocess.run(
@@ -101,7 +138,8 @@ class Stack:
         self.redis.start()
         self.manage("manage.py", "migrate", "--noinput", "-v", "0")
         self.db().cursor().execute(AUDIT_SQL)
-        logins = 2 * SCALE.candidates + SCALE.scoring_attempts + 4  # drills a and d, b, c and e
+        # drills a, d and the node kill, b, c and e, the balancer's compression; the restore drills (test_restore.py)
+        logins = 3 * SCALE.candidates + SCALE.scoring_attempts + 5 + 2 * max(4, SCALE.candidates)
         self.data = json.loads(self.manage("-m", "tests.faults.seed", str(logins)).splitlines()[-1])
         self.logins = iter(self.data["emails"])
 
@@ -161,7 +199,11 @@ class Stack:
         return browser
 
     def logs(self) -> str:
-        return "\n".join(f"--- {p.name}\n{p.tail(25)}" for p in (self.web, self.worker, self.beat))
+        # The worker last and longest: a failure report is cut in the middle, and its end is what a drill needs
+        # (did the worker reconnect to the broker, is it still receiving tasks).
+        return "\n".join(
+            f"--- {p.name}\n{p.tail(lines)}" for p, lines in ((self.web, 25), (self.beat, 15), (self.worker, 60))
+        )
 
 
 @pytest.fixture(scope="session")
@@ -180,8 +222,10 @@ def stack(tmp_path_factory):
     except BaseException:
         stack.stop()
         raise
-    print(f"\n[faults] private stack up in {time.monotonic() - started:.1f} s: {stack.url}, "
-          f"PostgreSQL :{stack.pg.port}, Redis :{stack.redis.port}")  # fmt: skip
+    print(
+        f"\n[faults] private stack up in {time.monotonic() - started:.1f} s: {stack.url}, "
+        f"PostgreSQL :{stack.pg.port}, Redis :{stack.redis.port}"
+    )
     yield stack
     stack.stop()
 

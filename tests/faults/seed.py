@@ -30,9 +30,14 @@ def seed(candidates: int) -> dict:
     BlueprintQuota.objects.create(blueprint=mini, area=SyllabusArea.objects.get(code="G4"), count=3)
     BlueprintQuota.objects.create(blueprint=mini, area=SyllabusArea.objects.get(code="G3"), count=2)
     Blueprint.objects.create(
-        exam=exam, name="faults blink", slug="faults-blink", minutes=0, question_count=0, is_drill=True,
+        exam=exam,
+        name="faults blink",
+        slug="faults-blink",
+        minutes=0,
+        question_count=0,
+        is_drill=True,
         seconds_per_question=1,
-    )  # fmt: skip
+    )
     hashed = make_password(PASSWORD)
     emails = [f"cand{n:03d}@faults.example" for n in range(candidates)]
     User.objects.bulk_create(User(email=e, display_name=f"受験者{n}", password=hashed) for n, e in enumerate(emails))

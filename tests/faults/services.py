@@ -162,9 +162,17 @@ class PrivatePostgres:
             shutil.chown(self.dir.parent, "postgres")
             shutil.chown(self.dir, "postgres")
         self._run(
-            str(PG_BIN / "initdb"), "-D", str(self.dir), "-U", "postgres", "--auth=trust", "-E", "UTF8",
-            "--locale=C", "--no-sync",
-        )  # fmt: skip
+            str(PG_BIN / "initdb"),
+            "-D",
+            str(self.dir),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--locale=C",
+            "--no-sync",
+        )
         with open(self.dir / "postgresql.conf", "a") as conf:
             conf.write(
                 f"port = {self.port}\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '{self.dir}'\n"
@@ -206,11 +214,22 @@ class PrivateRedis:
         self.process = Process(
             "redis",
             [
-                self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.dir),
-                "--appendonly", "yes", "--save", "", "--protected-mode", "no",
+                self.binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--dir",
+                str(self.dir),
+                "--appendonly",
+                "yes",
+                "--save",
+                "",
+                "--protected-mode",
+                "no",
             ],
             self.dir / "redis.log",
-        ).start()  # fmt: skip
+        ).start()
         wait_for(lambda: port_open(self.port), 20, "redis-server")
 
     def stop(self) -> None:

@@ -31,6 +31,7 @@ def test_postgresql_path_enforces_case_insensitive_unique_email():
         User.objects.bulk_create([User(email="CASE@example.jp")])
 
 
+@pytest.mark.slow
 def test_sqlite_path_migrates_and_seeds_a_fresh_file(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "MOSHI_REQUIRE_SERVICES")}
     env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'fresh.sqlite3'}"

@@ -2,7 +2,8 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
-from accounts.models import Department, Membership, Organization, User
+from accounts.models import User
+from organizations.models import Department, Membership, Organization
 
 pytestmark = pytest.mark.django_db
 
@@ -11,7 +12,8 @@ def counts():
     return (User.objects.count(), Organization.objects.count(), Department.objects.count(), Membership.objects.count())
 
 
-def test_seed_demo_twice_creates_everything_once(capsys):
+@pytest.mark.slow  # imports the whole bank (about 1,900 questions), so once: seeding, re-seeding and logging in
+def test_seed_demo_twice_creates_everything_once_and_its_logins_work(capsys, client):
     call_command("seed_demo")
     first = counts()
     call_command("seed_demo")
@@ -24,9 +26,6 @@ def test_seed_demo_twice_creates_everything_once(capsys):
     assert User.objects.filter(is_superuser=True).exists()
     assert "moshi-demo-2026" in capsys.readouterr().out
 
-
-def test_demo_logins_work(client):
-    call_command("seed_demo")
     response = client.post(reverse("login"), {"username": "hr@demo.moshi.example", "password": "moshi-demo-2026"})
     assert response.status_code == 302
     assert client.session["_auth_user_id"] == str(User.objects.get(email="hr@demo.moshi.example").pk)

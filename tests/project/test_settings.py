@@ -51,6 +51,30 @@ def test_database_and_redis_urls_switch_to_postgres_redis_and_a_real_broker():
     assert s["session"] == "django.contrib.sessions.backends.cached_db"
 
 
+def database_options(**overrides: str) -> dict:
+    env = {k: v for k, v in os.environ.items() if k not in CONFIG_VARS and k != "DATABASE_POOLER"}
+    env.update(DJANGO_SETTINGS_MODULE="config.settings", **overrides)
+    code = (
+        "import django, json; django.setup(); from django.db import connections; "
+        "d = connections['default'].settings_dict; print(json.dumps({k: d.get(k) for k in "
+        "('DISABLE_SERVER_SIDE_CURSORS', 'CONN_MAX_AGE', 'CONN_HEALTH_CHECKS', 'PORT')}))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_behind_pgbouncer_in_transaction_pooling_no_server_side_cursor_is_opened():
+    direct = database_options(DATABASE_URL="postgres://u@db.example:5432/moshi")
+    pooled = database_options(DATABASE_URL="postgres://u@pgbouncer:6432/moshi", DATABASE_POOLER="pgbouncer")
+    assert not direct["DISABLE_SERVER_SIDE_CURSORS"]
+    assert pooled["DISABLE_SERVER_SIDE_CURSORS"] is True
+    # The kept connection is the one to PgBouncer: persistent connections and their health check stay on.
+    assert pooled["CONN_MAX_AGE"] == direct["CONN_MAX_AGE"] == 60
+    assert pooled["CONN_HEALTH_CHECKS"] is True
+    assert pooled["PORT"] == 6432
+
+
 def test_production_requires_a_secret_key():
     result = load_settings(DEBUG="false")
     assert result.returncode != 0
@@ -73,6 +97,8 @@ def test_production_hardening_reads_hsts_from_the_environment():
         ({"CSRF_TRUSTED_ORIGINS": "moshi.example"}, "CSRF_TRUSTED_ORIGINS entries need a scheme"),
         ({"AXES_FAILURE_LIMIT": "five"}, "AXES_FAILURE_LIMIT must be a whole number"),
         ({"AXES_FAILURE_LIMIT": "0"}, "AXES_FAILURE_LIMIT must be at least 1"),
+        ({"DATABASE_POOLER": "pgpool"}, "DATABASE_POOLER must be empty or pgbouncer"),
+        ({"DATABASE_POOLER": "pgbouncer"}, "DATABASE_POOLER=pgbouncer needs a postgres:// DATABASE_URL"),
     ],
 )
 def test_bad_values_stop_start_up_with_a_clear_message(overrides, message):

@@ -98,13 +98,26 @@ def test_admin_form_refuses_two_correct_answers_on_a_single_answer_question(clie
     client.force_login(author)
     area = SyllabusArea.objects.get(code="G4.2")
     data = {
-        "external_id": "form-1", "exam": area.exam_id, "area": area.pk, "kind": "single", "stem": "問題",
-        "explanation": "解説", "difficulty": 3, "framework": "common", "keywords": "[]",
-        "choices-TOTAL_FORMS": 2, "choices-INITIAL_FORMS": 0, "choices-MIN_NUM_FORMS": 2,
+        "external_id": "form-1",
+        "exam": area.exam_id,
+        "area": area.pk,
+        "kind": "single",
+        "stem": "問題",
+        "explanation": "解説",
+        "difficulty": 3,
+        "framework": "common",
+        "keywords": "[]",
+        "choices-TOTAL_FORMS": 2,
+        "choices-INITIAL_FORMS": 0,
+        "choices-MIN_NUM_FORMS": 2,
         "choices-MAX_NUM_FORMS": 1000,
-        "choices-0-order": 0, "choices-0-text": "A", "choices-0-is_correct": "on",
-        "choices-1-order": 1, "choices-1-text": "B", "choices-1-is_correct": "on",
-    }  # fmt: skip
+        "choices-0-order": 0,
+        "choices-0-text": "A",
+        "choices-0-is_correct": "on",
+        "choices-1-order": 1,
+        "choices-1-text": "B",
+        "choices-1-is_correct": "on",
+    }
     response = client.post(reverse("admin:questions_question_add"), data)
     assert response.status_code == 200
     assert "正解がちょうど1つ必要です" in response.content.decode()
@@ -122,11 +135,20 @@ def test_editing_a_published_question_in_admin_keeps_the_live_version(client, re
     client.force_login(reviewer)
     choices = list(question.choices.all())
     data = {
-        "external_id": "ed-1", "exam": question.exam_id, "area": question.area_id, "kind": "single",
-        "stem": "書き換えた問題文", "explanation": question.explanation, "difficulty": 3, "framework": "common",
-        "keywords": "[]", "choices-TOTAL_FORMS": 3, "choices-INITIAL_FORMS": 3, "choices-MIN_NUM_FORMS": 2,
+        "external_id": "ed-1",
+        "exam": question.exam_id,
+        "area": question.area_id,
+        "kind": "single",
+        "stem": "書き換えた問題文",
+        "explanation": question.explanation,
+        "difficulty": 3,
+        "framework": "common",
+        "keywords": "[]",
+        "choices-TOTAL_FORMS": 3,
+        "choices-INITIAL_FORMS": 3,
+        "choices-MIN_NUM_FORMS": 2,
         "choices-MAX_NUM_FORMS": 1000,
-    }  # fmt: skip
+    }
     for i, c in enumerate(choices):
         data.update(
             {

@@ -110,39 +110,61 @@ def flat_dataset(rows):
 
 def flat_row(**overrides):
     row = {
-        "external_id": "flat-001", "exam": "g_kentei", "area": "G3.4", "kind": "single", "difficulty": 2,
-        "framework": "common", "keywords": "適合率|再現率", "stem": "適合率の定義は？", "choice_1": "TP/(TP+FP)",
-        "choice_2": "TP/(TP+FN)", "choice_3": "TN/(TN+FP)", "choice_4": "(TP+TN)/全体", "correct": "1",
-        "explanation": "適合率は陽性と予測したうち本当に陽性の割合です。", "status": "published",
-    }  # fmt: skip
+        "external_id": "flat-001",
+        "exam": "g_kentei",
+        "area": "G3.4",
+        "kind": "single",
+        "difficulty": 2,
+        "framework": "common",
+        "keywords": "適合率|再現率",
+        "stem": "適合率の定義は？",
+        "choice_1": "TP/(TP+FP)",
+        "choice_2": "TP/(TP+FN)",
+        "choice_3": "TN/(TN+FP)",
+        "choice_4": "(TP+TN)/全体",
+        "correct": "1",
+        "explanation": "適合率は陽性と予測したうち本当に陽性の割合です。",
+        "status": "published",
+    }
     return {**row, **overrides}
 
 
-def test_admin_resource_imports_flat_rows_all_or_nothing_with_row_errors():
+@pytest.fixture
+def reviewer():
+    from django.contrib.auth.models import Group
+
+    from tests.factories import UserFactory
+
+    user = UserFactory(is_staff=True)
+    user.groups.add(Group.objects.get(name="Question reviewers"))
+    return user
+
+
+def test_admin_resource_imports_flat_rows_all_or_nothing_with_row_errors(reviewer):
     resource = QuestionResource()
     bad = flat_dataset(
         [flat_row(), flat_row(external_id="flat-002", correct="7"), flat_row(external_id="flat-003", area="X9")]
     )
-    result = resource.import_data(bad, dry_run=False)
+    result = resource.import_data(bad, dry_run=False, user=reviewer)
     assert result.has_validation_errors()
     numbers = {row.number: row.error_dict for row in result.invalid_rows}
     assert set(numbers) == {2, 3}
     assert "correct" in numbers[2] and "area" in numbers[3]
     assert not Question.objects.exists()
 
-    result = resource.import_data(flat_dataset([flat_row()]), dry_run=False)
+    result = resource.import_data(flat_dataset([flat_row()]), dry_run=False, user=reviewer)
     assert not result.has_errors() and not result.has_validation_errors()
     assert Question.objects.get().published_version.choices.filter(is_correct=True).get().text == "TP/(TP+FP)"
 
 
-def test_flat_export_import_round_trip_in_csv_xlsx_and_json(tmp_path):
+def test_flat_export_import_round_trip_in_csv_xlsx_and_json(tmp_path, reviewer):
     call_command("import_bank", str(write(tmp_path, "G4.2.yaml", GOOD)))
     resource = QuestionResource()
     exported = resource.export()
     for fmt in ("csv", "xlsx", "json"):
         blob = exported.export(fmt)
         dataset = tablib.Dataset().load(blob, format=fmt)
-        result = resource.import_data(dataset, dry_run=False)
+        result = resource.import_data(dataset, dry_run=False, user=reviewer)
         assert not result.has_validation_errors(), result.invalid_rows
         assert Question.objects.count() == 2
         assert QuestionVersion.objects.count() == 2  # unchanged content: no new versions

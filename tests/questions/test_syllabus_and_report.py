@@ -56,4 +56,7 @@ def test_bank_report_json_counts_published_questions_by_area_and_framework(capsy
     g4 = next(a for a in report["g_kentei"]["areas"] if a["code"] == "G4")
     assert g4["published"] == 1 and g4["leaf"] is False
     assert report["e_shikaku"]["by_framework"] == {"pytorch": 1, "common": 1}
-    assert "G4.2" in report["g_kentei"]["thin_leaf_areas"]  # 1 published < 3
+    assert "G4.2" in report["g_kentei"]["thin_leaf_areas"]  # 1 published < 10
+    cues = report["g_kentei"]["cues"]
+    assert cues["single_answer"] == 1 and cues["chance"] == pytest.approx(1 / 3, abs=1e-4)  # three choices
+    assert cues["key_longest"] == 1.0 and cues["problems"]  # its key is the longest: the report says so

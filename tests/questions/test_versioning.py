@@ -27,7 +27,7 @@ def test_editing_a_published_question_drafts_the_next_version_while_the_live_one
     assert question.status == Question.Status.DRAFT
     assert question.published_version == v1  # candidates still get v1
 
-    v2 = question_publish(question=question)
+    v2 = question_publish(question=question, by=None, via="command")
     question.refresh_from_db()
     assert (v2.number, question.published_version) == (2, v2)
     assert QuestionVersion.objects.get(pk=v1.pk).stem != v2.stem  # v1 kept as it was
@@ -36,7 +36,7 @@ def test_editing_a_published_question_drafts_the_next_version_while_the_live_one
 
 def test_publishing_unchanged_content_creates_no_new_version():
     question = make_question(external_id="q-1")
-    assert question_publish(question=question) == question.published_version
+    assert question_publish(question=question, by=None, via="command") == question.published_version
     assert question.versions.count() == 1
 
 
@@ -57,7 +57,7 @@ def test_retiring_keeps_every_version_and_stops_drawing():
     from questions.selectors import published_questions
 
     question = make_question(external_id="q-1")
-    question_retire(question=question)
+    question_retire(question=question, by=None, via="command")
     question.refresh_from_db()
     assert question.status == Question.Status.RETIRED
     assert question.versions.count() == 1
@@ -71,13 +71,13 @@ def test_only_reviewers_may_publish_or_retire():
     author = UserFactory(is_staff=True)
     author.groups.add(Group.objects.get(name="Question authors"))
     with pytest.raises(PermissionDenied):
-        question_publish(question=question, user=author)
+        question_publish(question=question, by=author, via="admin_action")
     with pytest.raises(PermissionDenied):
-        question_retire(question=question, user=author)
+        question_retire(question=question, by=author, via="admin_action")
 
     reviewer = UserFactory(is_staff=True)
     reviewer.groups.add(Group.objects.get(name="Question reviewers"))
-    assert question_publish(question=question, user=reviewer).published_by == reviewer
+    assert question_publish(question=question, by=reviewer, via="admin_action").published_by == reviewer
 
 
 @pytest.mark.parametrize(
@@ -94,7 +94,7 @@ def test_only_reviewers_may_publish_or_retire():
 def test_publish_refuses_invalid_questions_with_a_message_naming_the_field(kind, choices, explanation, field):
     question = make_question(external_id="q-bad", kind=kind, choices=choices, explanation=explanation, publish=False)
     with pytest.raises(ValidationError) as excinfo:
-        question_publish(question=question)
+        question_publish(question=question, by=None, via="command")
     assert field in excinfo.value.message_dict
     assert not question.versions.exists()
 

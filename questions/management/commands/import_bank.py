@@ -3,7 +3,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from questions.bankfile import BANK_DIR, BankError, read_bank
-from questions.services import bank_import
+from questions.services import Via, bank_import
 
 
 class Command(BaseCommand):
@@ -14,7 +14,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, paths, **options):
         try:
-            result = bank_import(bank=read_bank(paths or [BANK_DIR]))
+            # An operator's command: it may publish, and the history says so (by no person, via command).
+            result = bank_import(bank=read_bank(paths or [BANK_DIR]), by=None, via=Via.COMMAND)
         except BankError as exc:
             raise CommandError(
                 f"Nothing was imported. {len(exc.errors)} problem(s):\n" + "\n".join(exc.errors)

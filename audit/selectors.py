@@ -1,0 +1,36 @@
+"""Reads of the audit log, always for one organization: another organization's events are never reachable."""
+
+from datetime import date, datetime, time, timedelta
+
+from django.utils import timezone
+
+from .models import AuditEvent
+
+
+def _day_start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def audit_events_of(
+    *,
+    organization_id: int,
+    actor_id: int | None = None,
+    token_id: int | None = None,
+    action: str = "",
+    since: date | None = None,
+    until: date | None = None,
+):
+    """The organization's events, newest first, with who acted and on whom (one query a page). `since` and
+    `until` are days in Asia/Tokyo, both included."""
+    events = AuditEvent.objects.filter(organization_id=organization_id).select_related("actor", "token", "target__user")
+    if actor_id is not None:
+        events = events.filter(actor_id=actor_id)
+    if token_id is not None:
+        events = events.filter(token_id=token_id)
+    if action:
+        events = events.filter(action=action)
+    if since is not None:
+        events = events.filter(at__gte=_day_start(since))
+    if until is not None:
+        events = events.filter(at__lt=_day_start(until + timedelta(days=1)))
+    return events.order_by("-at", "-pk")
