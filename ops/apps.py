@@ -8,4 +8,5 @@ class OpsConfig(AppConfig):
     verbose_name = "運用"
 
     def ready(self) -> None:
-        from . import request_id  # noqa: F401 - connects the Celery signals that carry the id to tasks
+        # Celery signals: the request id carried to tasks; a worker that stops taking work stops itself.
+        from . import request_id, watchdog  # noqa: F401

@@ -6,6 +6,7 @@ longer, with beat on production's one-minute schedule and no clock moved."""
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -64,6 +65,9 @@ class Stack:
             "SECURE_SSL_REDIRECT": "false",  # plain HTTP on loopback, as ops/stack.sh runs it
             "SECURE_HSTS_SECONDS": "0",
             "LOG_LEVEL": "WARNING",
+            # A worker that stops taking work stops itself (ops.watchdog), sooner than production's 180 s; above
+            # the worker's reconnect back-off after drill c's Redis outage, so a reconnecting worker is left alone.
+            "WORKER_STALL_SECONDS": "60" if LONG else "15",
             "PYTHONUNBUFFERED": "1",
         }
         if SCALE.beat_seconds:
@@ -84,6 +88,7 @@ class Stack:
             ],
         )
         self.workers_started = 0
+        self.worker_restarts = 0  # by supervise()
         self.worker = self._worker()
         self.beat = self._process(
             "beat",
@@ -139,7 +144,7 @@ class Stack:
         self.manage("manage.py", "migrate", "--noinput", "-v", "0")
         self.db().cursor().execute(AUDIT_SQL)
         # drills a, d and the node kill, b, c and e, the balancer's compression; the restore drills (test_restore.py)
-        logins = 3 * SCALE.candidates + SCALE.scoring_attempts + 5 + 2 * max(4, SCALE.candidates)
+        logins = 3 * SCALE.candidates + SCALE.scoring_attempts + 5 + 2 * max(4, SCALE.candidates) + 1  # + drill h
         self.data = json.loads(self.manage("-m", "tests.faults.seed", str(logins)).splitlines()[-1])
         self.logins = iter(self.data["emails"])
 
@@ -164,6 +169,16 @@ class Stack:
                 return b" ready." in log.read()
 
         wait_for(ready, 60, "the Celery worker to be ready")
+
+    @property
+    def worker_name(self) -> str:
+        return f"faults{self.workers_started}@{socket.gethostname()}"  # what --hostname=faultsN@%h names it
+
+    def supervise(self) -> None:
+        """What docker-compose's restart policy does: a worker that has exited is started again."""
+        if not self.worker.alive():
+            self.worker_restarts += 1
+            self.start_worker()
 
     def stop(self) -> None:
         processes = (self.beat, self.worker, self.web)

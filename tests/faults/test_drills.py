@@ -226,6 +226,7 @@ def wait_scored(stack: Stack, attempt_ids: list[int], timeout: float) -> float:
     started = time.monotonic()
 
     def all_scored():
+        stack.supervise()  # a worker that stopped itself (ops.watchdog) is started again, as in production
         rows = stack.query("SELECT count(*) FROM exams_attempt WHERE id = ANY(%s) AND status = 'scored'", [attempt_ids])
         return rows[0][0] == len(attempt_ids)
 
@@ -356,6 +357,7 @@ def test_c_redis_down_at_submit_answers_quickly_and_the_attempt_is_scored_after(
         seconds_to_scored_after_redis_back=f"{waited:.1f}",
         clock_moved=SCALE.move_clock,
         score_writes=score_writes(stack, [candidate.attempt])[candidate.attempt],
+        worker_restarts=stack.worker_restarts,
     )
     assert score_writes(stack, [candidate.attempt])[candidate.attempt] == 1
     assert (
@@ -371,6 +373,37 @@ def test_c_redis_down_at_submit_answers_quickly_and_the_attempt_is_scored_after(
     assert status == "submitted"
     assert save.status == 200, save.status
     assert page.status == 200, page.status
+
+
+def test_h_a_worker_that_stops_taking_work_stops_itself_and_its_replacement_scores(up):
+    """Celery's Redis transport has left workers connected but consuming nothing after a broker restart
+    (ops.watchdog). The drill makes that state on purpose: the worker is told to stop consuming its queue, a
+    candidate submits, and the worker must notice the waiting work, stop, and be replaced by its supervisor."""
+    stack = up
+    candidate = start_candidates(stack, 1, seed=800)[0]
+    for position in range(1, MINI_POSITIONS + 1):
+        candidate.send(position, [position % 3], False, position)
+    stack.manage("-m", "celery", "-A", "config", "control", "cancel_consumer", "celery", "-d", stack.worker_name)
+    wedged_at = time.monotonic()
+    restarts_before = stack.worker_restarts
+    assert candidate.browser.submit(candidate.attempt).status == 200
+    stall = float(stack.env["WORKER_STALL_SECONDS"])
+    wait_for(lambda: not stack.worker.alive(), stall * 2 + 40, "the worker that takes no work to stop itself")
+    stopped_after = time.monotonic() - wedged_at
+    move_sweeper_clock(stack, [candidate.attempt])
+    waited = wait_scored(stack, [candidate.attempt], timeout=60 if not LONG else 200)
+    report(
+        "h. worker connected but not consuming",
+        stall_seconds=stall,
+        seconds_to_stop_itself=f"{stopped_after:.1f}",
+        seconds_to_scored_after_stop=f"{waited:.1f}",
+        worker_restarts=stack.worker_restarts - restarts_before,
+        score_writes=score_writes(stack, [candidate.attempt])[candidate.attempt],
+    )
+    assert b"stopped taking work" in stack.worker.log.read_bytes()
+    assert stack.worker_restarts - restarts_before == 1
+    assert stall < stopped_after < stall * 2 + 40
+    assert score_writes(stack, [candidate.attempt])[candidate.attempt] == 1
 
 
 def test_d_postgresql_restart_during_autosave_loses_no_acknowledged_answer(up):

@@ -1,0 +1,88 @@
+"""A Celery worker that is connected but no longer takes work stops, so its supervisor starts a fresh one.
+
+Celery's Redis transport has had releases in which a worker, after the broker restarted, reconnected and then
+never consumed again (celery/celery#8091, #10302): alive to a process check, and scoring nothing while
+submissions wait, until someone restarts it by hand. Each worker watches itself from a thread in its main
+process: when for WORKER_STALL_SECONDS the queue held messages while this worker had nothing in hand and
+received nothing, it logs why and shuts down (warm, then forced). docker-compose's restart policy, or any
+supervisor, starts it again, and the new worker takes the queue. Only a worker that could take work and does
+not is stopped: one busy with long tasks has them in hand, and when the broker is down there is no queue to
+read (the worker's own reconnecting is Celery's job).
+"""
+
+import logging
+import os
+import signal
+import threading
+import time
+
+import redis
+from celery.signals import task_received, worker_ready
+from celery.worker import state as worker_state
+from django.conf import settings
+
+logger = logging.getLogger(__name__)
+
+_last_received = time.monotonic()
+
+
+@task_received.connect
+def _received(**kwargs) -> None:
+    global _last_received
+    _last_received = time.monotonic()
+
+
+def stalled(*, waiting_seconds: float, idle_seconds: float, in_hand: int, stall_seconds: float) -> bool:
+    """Whether a worker should stop: its queues have held messages for longer than stall_seconds, and for as long
+    it has received none and holds none (a worker that consumes takes a waiting message within a second)."""
+    return in_hand == 0 and min(waiting_seconds, idle_seconds) > stall_seconds
+
+
+@worker_ready.connect
+def _start(sender, **kwargs) -> None:
+    stall_seconds = settings.WORKER_STALL_SECONDS
+    if not stall_seconds or not settings.CELERY_BROKER_URL:
+        return
+    queues = sorted(sender.app.amqp.queues)  # the lists Redis holds the queues' waiting messages in
+    global _last_received
+    _last_received = time.monotonic()
+    thread = threading.Thread(target=_watch, args=(queues, stall_seconds), name="moshi-watchdog", daemon=True)
+    thread.start()
+
+
+def _watch(queues: list[str], stall_seconds: float) -> None:
+    client = redis.Redis.from_url(settings.CELERY_BROKER_URL, socket_connect_timeout=2, socket_timeout=2)
+    interval = max(1.0, min(30.0, stall_seconds / 4))
+    waiting_since = None  # the queue must have held messages for the whole stall, not at one instant
+    while True:
+        time.sleep(interval)
+        try:
+            waiting = sum(client.llen(name) for name in queues)
+        except redis.RedisError:  # the broker is down: nothing to take, and reconnecting is Celery's part
+            waiting_since = None
+            continue
+        now = time.monotonic()
+        waiting_since = (waiting_since or now) if waiting else None
+        if waiting_since is None:
+            continue
+        if stalled(
+            waiting_seconds=now - waiting_since,
+            idle_seconds=now - _last_received,
+            in_hand=len(worker_state.reserved_requests),
+            stall_seconds=stall_seconds,
+        ):
+            logger.critical(
+                "worker stopped taking work: %s messages waiting, none received for %.0f s; shutting down so its"
+                " supervisor starts a fresh worker",
+                waiting,
+                now - _last_received,
+            )
+            _shut_down()
+            return
+
+
+def _shut_down() -> None:
+    os.kill(os.getpid(), signal.SIGTERM)  # warm shutdown: Celery closes its connections and pool
+    time.sleep(30)
+    logger.critical("warm shutdown did not finish in 30 s; exiting")
+    os._exit(70)
