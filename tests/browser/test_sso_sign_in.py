@@ -9,9 +9,9 @@ from organizations.models import ClaimedDomain, IdentityProvider, Membership
 from tests.browser.conftest import DESKTOP, PHONE, accessibility_problems, log_in
 from tests.factories import DepartmentFactory, MembershipFactory
 from tests.organizations.sso.conftest import (
-    OIDC_IDP_ID,
     SAML_USERS,
     USERS,
+    oidc_clients,
     oidc_identity_provider,
     saml_identity_provider,
 )
@@ -29,14 +29,7 @@ def browser_saml_idp(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser_oidc_provider(live_server):
-    clients = [
-        {
-            "client_id": "moshi",
-            "client_secret": "s3cret-moshi",
-            "redirect_uris": [f"{live_server.url}/sso/oidc/{OIDC_IDP_ID}/callback/"],
-        }
-    ]
-    provider = OidcProvider(clients, USERS)
+    provider = OidcProvider(oidc_clients(live_server.url), USERS)
     yield provider
     provider.stop()
 

@@ -48,7 +48,8 @@ def oidc_signing_key():
     return RSAKey.generate_key(2048, parameters={"kid": "test-provider-key", "alg": "RS256", "use": "sig"})
 
 
-def _oidc_clients(base=TESTSERVER):
+def oidc_clients(base=TESTSERVER):
+    """Moshi as the provider's client at `base`, and another relying party of the same provider."""
     return [
         {"client_id": "moshi", "client_secret": "s3cret-moshi", "redirect_uris": [oidc_redirect(OIDC_IDP_ID, base)]},
         # Another relying party of the same provider: its id_tokens are addressed to it, not to Moshi.
@@ -58,7 +59,7 @@ def _oidc_clients(base=TESTSERVER):
 
 @pytest.fixture(scope="session")
 def oidc_provider(oidc_signing_key):
-    provider = OidcProvider(_oidc_clients(), USERS, jwks={"keys": [oidc_signing_key.as_dict(private=True)]})
+    provider = OidcProvider(oidc_clients(), USERS, jwks={"keys": [oidc_signing_key.as_dict(private=True)]})
     yield provider
     provider.stop()
 
@@ -66,7 +67,7 @@ def oidc_provider(oidc_signing_key):
 @pytest.fixture(scope="session")
 def other_oidc_provider(oidc_signing_key):
     """A second provider with the same key and client: only its issuer tells its id_tokens apart."""
-    provider = OidcProvider(_oidc_clients(), USERS, jwks={"keys": [oidc_signing_key.as_dict(private=True)]})
+    provider = OidcProvider(oidc_clients(), USERS, jwks={"keys": [oidc_signing_key.as_dict(private=True)]})
     yield provider
     provider.stop()
 
