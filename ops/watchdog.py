@@ -43,7 +43,9 @@ def _start(sender, **kwargs) -> None:
     stall_seconds = settings.WORKER_STALL_SECONDS
     if not stall_seconds or not settings.CELERY_BROKER_URL:
         return
-    queues = sorted(sender.app.amqp.queues)  # the lists Redis holds the queues' waiting messages in
+    # The queues this worker consumes (`-Q`, else the default), read now: a cancelled consumer drops its queue from
+    # this list, and that worker is the one to notice. Redis holds each queue's waiting messages in a list of its name.
+    queues = sorted(sender.app.amqp.queues.consume_from)
     global _last_received
     _last_received = time.monotonic()
     thread = threading.Thread(target=_watch, args=(queues, stall_seconds), name="moshi-watchdog", daemon=True)
