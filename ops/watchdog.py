@@ -4,15 +4,16 @@ Celery's Redis transport has had releases in which a worker, after the broker re
 never consumed again (celery/celery#8091, #10302): alive to a process check, and scoring nothing while
 submissions wait, until someone restarts it by hand. Each worker watches itself from a thread in its main
 process: when for WORKER_STALL_SECONDS the queue held messages while this worker had nothing in hand and
-received nothing, it logs why and shuts down (warm, then forced). docker-compose's restart policy, or any
-supervisor, starts it again, and the new worker takes the queue. Only a worker that could take work and does
-not is stopped: one busy with long tasks has them in hand, and when the broker is down there is no queue to
-read (the worker's own reconnecting is Celery's job).
+received nothing, it logs why and shuts down (warm, then forced) with exit code 70. docker-compose's restart
+policy, or any supervisor, starts it again, and the new worker takes the queue. Only a worker that could take
+work and does not is stopped: one busy with long tasks has them in hand, and when the broker is down there is
+no queue to read (the worker's own reconnecting is Celery's job). Not seen: messages sent with a priority
+(kombu keeps them in other lists; Moshi sends none), and a stuck worker beside a healthy one on the same queue
+(the healthy one empties it: capacity is lost, no work).
 """
 
 import logging
 import os
-import signal
 import threading
 import time
 
@@ -56,6 +57,7 @@ def _watch(queues: list[str], stall_seconds: float) -> None:
     client = redis.Redis.from_url(settings.CELERY_BROKER_URL, socket_connect_timeout=2, socket_timeout=2)
     interval = max(1.0, min(30.0, stall_seconds / 4))
     waiting_since = None  # the queue must have held messages for the whole stall, not at one instant
+    busy_at = time.monotonic()  # last seen holding a task: one longer than the stall is work, not a stall
     while True:
         time.sleep(interval)
         try:
@@ -64,27 +66,35 @@ def _watch(queues: list[str], stall_seconds: float) -> None:
             waiting_since = None
             continue
         now = time.monotonic()
+        in_hand = len(worker_state.reserved_requests)
+        if in_hand:
+            busy_at = now
         waiting_since = (waiting_since or now) if waiting else None
         if waiting_since is None:
             continue
+        idle_seconds = now - max(_last_received, busy_at)
         if stalled(
-            waiting_seconds=now - waiting_since,
-            idle_seconds=now - _last_received,
-            in_hand=len(worker_state.reserved_requests),
-            stall_seconds=stall_seconds,
+            waiting_seconds=now - waiting_since, idle_seconds=idle_seconds, in_hand=in_hand, stall_seconds=stall_seconds
         ):
             logger.critical(
                 "worker stopped taking work: %s messages waiting, none received for %.0f s; shutting down so its"
                 " supervisor starts a fresh worker",
                 waiting,
-                now - _last_received,
+                idle_seconds,
             )
             _shut_down()
             return
 
 
+EXIT_STALLED = 70  # EX_SOFTWARE: an on-failure supervisor restarts it too
+
+
 def _shut_down() -> None:
-    os.kill(os.getpid(), signal.SIGTERM)  # warm shutdown: Celery closes its connections and pool
-    time.sleep(30)
-    logger.critical("warm shutdown did not finish in 30 s; exiting")
-    os._exit(70)
+    # What Celery's own SIGTERM handler does: the worker's loop sees it, shuts down warm (closing its broker
+    # connection and pool) and exits with this code.
+    worker_state.should_stop = EXIT_STALLED
+    time.sleep(60)
+    while worker_state.active_requests:  # never cut a task short: a warm shutdown waits for them too
+        time.sleep(5)
+    logger.critical("warm shutdown did not finish in 60 s; exiting")
+    os._exit(EXIT_STALLED)

@@ -256,6 +256,7 @@ def scoring_in_progress(stack: Stack) -> bool:
 
 def test_b_celery_worker_killed_mid_scoring_scores_every_attempt_exactly_once(up):
     stack = up
+    restarts_before = stack.worker_restarts
     candidates = start_candidates(stack, SCALE.scoring_attempts, seed=200)
     for c in candidates:
         for position in range(1, MINI_POSITIONS + 1):
@@ -316,6 +317,7 @@ def test_b_celery_worker_killed_mid_scoring_scores_every_attempt_exactly_once(up
     assert all(writes[a] == 1 for a in attempt_ids), f"scored_at written other than once: {writes}"
     assert area_rows[0] == area_rows[1] and area_rows[0] > 0
     assert not wrong, wrong
+    assert stack.worker_restarts == restarts_before, "a worker busy scoring stopped itself (ops.watchdog)"
 
 
 def test_c_redis_down_at_submit_answers_quickly_and_the_attempt_is_scored_after(up):
@@ -383,24 +385,31 @@ def test_h_a_worker_that_stops_taking_work_stops_itself_and_its_replacement_scor
     candidate = start_candidates(stack, 1, seed=800)[0]
     for position in range(1, MINI_POSITIONS + 1):
         candidate.send(position, [position % 3], False, position)
-    stack.manage("-m", "celery", "-A", "config", "control", "cancel_consumer", "celery", "-d", stack.worker_name)
-    wedged_at = time.monotonic()
-    restarts_before = stack.worker_restarts
+    restarts_before, log_offset = stack.worker_restarts, stack.worker.log.stat().st_size
+    wedged_at = time.monotonic()  # before the command: the worker may stop consuming before the command returns
+    control = ("-m", "celery", "-A", "config", "control", "--timeout", "10")
+    stack.manage(*control, "cancel_consumer", "celery", "-d", stack.worker_name)
     assert candidate.browser.submit(candidate.attempt).status == 200
     stall = float(stack.env["WORKER_STALL_SECONDS"])
     wait_for(lambda: not stack.worker.alive(), stall * 2 + 40, "the worker that takes no work to stop itself")
     stopped_after = time.monotonic() - wedged_at
+    exit_code = stack.worker.proc.returncode
+    with open(stack.worker.log, "rb") as log:
+        log.seek(log_offset)
+        its_log = log.read()
     move_sweeper_clock(stack, [candidate.attempt])
     waited = wait_scored(stack, [candidate.attempt], timeout=60 if not LONG else 200)
     report(
         "h. worker connected but not consuming",
         stall_seconds=stall,
         seconds_to_stop_itself=f"{stopped_after:.1f}",
+        exit_code=exit_code,
         seconds_to_scored_after_stop=f"{waited:.1f}",
         worker_restarts=stack.worker_restarts - restarts_before,
         score_writes=score_writes(stack, [candidate.attempt])[candidate.attempt],
     )
-    assert b"stopped taking work" in stack.worker.log.read_bytes()
+    assert b"stopped taking work" in its_log
+    assert exit_code == 70, exit_code  # ops.watchdog.EXIT_STALLED: an on-failure supervisor restarts it too
     assert stack.worker_restarts - restarts_before == 1
     assert stall < stopped_after < stall * 2 + 40
     assert score_writes(stack, [candidate.attempt])[candidate.attempt] == 1
@@ -451,6 +460,7 @@ def test_d_postgresql_restart_during_autosave_loses_no_acknowledged_answer(up):
 
 def test_e_a_candidate_whose_browser_closed_is_submitted_and_scored_after_the_deadline(up):
     stack = up
+    restarts_before = stack.worker_restarts
     browser = stack.candidate()
     attempt = browser.start(stack.data["blink"], [("areas", stack.data["blink_area"]), ("count", "2")])
     candidate = Candidate(browser, attempt, random.Random(5))
@@ -481,3 +491,4 @@ def test_e_a_candidate_whose_browser_closed_is_submitted_and_scored_after_the_de
     assert status == "scored" and by == "sweeper"
     assert answered[0][0] == [0], "the answer saved before the browser closed was not kept"
     assert score_writes(stack, [attempt])[attempt] == 1
+    assert stack.worker_restarts == restarts_before, "a healthy worker stopped itself (ops.watchdog)"
