@@ -29,12 +29,19 @@ def bank():
     return exam
 
 
+def ready(page, selector: str) -> None:
+    """Wait for the next page, and for its keyboard script: the form is there before study.js runs, and a key
+    pressed in between is lost (the press does nothing without the script)."""
+    page.wait_for_selector(selector)
+    page.wait_for_load_state("load")
+
+
 def start(page, live_server, count=3):
     page.goto(f"{live_server.url}/study/?exam=g_kentei")
     page.locator("input[name=areas][value=G4]").check()
     page.fill("input[name=count]", str(count))
     page.click("button:text('学習を始める')")
-    page.wait_for_selector("form[data-study=ask]")
+    ready(page, "form[data-study=ask]")
 
 
 def key_position(page) -> int:
@@ -51,12 +58,12 @@ def test_a_study_session_by_keyboard_on_a_phone(browser, live_server, candidate,
         choice = right if n != 1 else (right + 1) % 4  # the second one wrong
         page.keyboard.press(str(choice + 1))
         page.keyboard.press("Enter")
-        page.wait_for_selector(".study-feedback")
+        ready(page, ".study-feedback")  # Enter goes on from here
         expect(page.locator("#feedback-title")).to_have_text("◯ 正解" if n != 1 else "✕ 不正解")
         assert "ReLUは max(0, x) です。" in page.locator(".explanation").inner_text()  # the explanation at once
         assert page.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]
         page.keyboard.press("Enter")  # next
-        page.wait_for_selector("form[data-study=ask]" if n < 2 else "text=おつかれさまでした")
+        ready(page, "form[data-study=ask]" if n < 2 else "text=おつかれさまでした")
     session = StudySession.objects.get(user=candidate)
     assert session.finished_at and session.answers.filter(correct=True).count() == 2
     context.close()
