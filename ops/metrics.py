@@ -19,7 +19,7 @@ from django.utils import timezone
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
 from prometheus_client.core import GaugeMetricFamily
 
-from .selectors import attempt_is_open
+from .selectors import attempt_is_open, broker_client
 
 # Up to the gunicorn timeout (30 s): an exam-day p99 lives between the first buckets and a stuck request in the last.
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
@@ -79,7 +79,7 @@ class ExamDayState:
             "Age of the oldest submitted attempt not yet scored (0 when none waits).",
             value=(now - oldest).total_seconds() if oldest else 0.0,
         )
-        if settings.REDIS_URL:
+        if settings.CELERY_BROKER_URL:
             queued = celery_queue_length()
             yield GaugeMetricFamily(
                 "moshi_celery_broker_up",
@@ -94,11 +94,8 @@ class ExamDayState:
 
 def celery_queue_length() -> int | None:
     """LLEN of Celery's queue in Redis (where the scoring tasks wait), or None when Redis does not answer."""
-    import redis
-
     try:
-        client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=1, socket_timeout=1, protocol=2)
-        return int(client.llen(getattr(settings, "CELERY_TASK_DEFAULT_QUEUE", "celery")))
+        return int(broker_client().llen(getattr(settings, "CELERY_TASK_DEFAULT_QUEUE", "celery")))
     except Exception:  # a Redis outage must not turn a scrape into a 500: broker_up says 0 instead
         return None
 

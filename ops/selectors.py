@@ -23,16 +23,21 @@ def database_state() -> str:
     return OK
 
 
+def broker_client(timeout: float = 1):
+    """A connection to Celery's Redis that gives up quickly: health checks, metrics and the worker's watchdog
+    ask it small questions and must not hang on an outage."""
+    import redis
+
+    return redis.Redis.from_url(
+        settings.CELERY_BROKER_URL, socket_connect_timeout=timeout, socket_timeout=timeout, protocol=2
+    )
+
+
 def broker_state() -> str:
     if settings.CELERY_TASK_ALWAYS_EAGER:
         return EAGER
-    import redis
-
     try:
-        client = redis.Redis.from_url(
-            settings.CELERY_BROKER_URL, socket_connect_timeout=1, socket_timeout=1, protocol=2
-        )
-        client.ping()
+        broker_client().ping()
     except Exception:  # refused, timed out, or not speaking Redis: work cannot be queued
         return DOWN
     return OK

@@ -22,6 +22,8 @@ from celery.signals import task_received, worker_ready
 from celery.worker import state as worker_state
 from django.conf import settings
 
+from .selectors import broker_client
+
 logger = logging.getLogger(__name__)
 
 _last_received = time.monotonic()
@@ -54,7 +56,7 @@ def _start(sender, **kwargs) -> None:
 
 
 def _watch(queues: list[str], stall_seconds: float) -> None:
-    client = redis.Redis.from_url(settings.CELERY_BROKER_URL, socket_connect_timeout=2, socket_timeout=2)
+    client = broker_client(timeout=2)
     interval = max(1.0, min(30.0, stall_seconds / 4))
     waiting_since = None  # the queue must have held messages for the whole stall, not at one instant
     busy_at = time.monotonic()  # last seen holding a task: one longer than the stall is work, not a stall

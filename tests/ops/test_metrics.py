@@ -109,7 +109,7 @@ def test_unmatched_paths_share_one_label(client):
     assert not [key for key in figures if "no-such-page" in str(key)]
 
 
-@override_settings(REDIS_URL="redis://127.0.0.1:1/0")  # nothing listens on port 1
+@override_settings(CELERY_BROKER_URL="redis://127.0.0.1:1/0")  # nothing listens on port 1
 def test_a_redis_outage_shows_as_broker_down_not_as_a_failed_scrape(client):
     figures = scrape(client)
     assert value(figures, "moshi_celery_broker_up") == 0
