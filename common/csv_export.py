@@ -1,6 +1,5 @@
 """CSV for people's spreadsheets: UTF-8 with a BOM so Excel opens Japanese correctly, streamed row by row, and
-no cell that Excel would run as a formula. The HR dashboard's CSVs, the audit log's and a person's own data
-export all write through here."""
+no cell that Excel would run as a formula. The HR dashboard's CSVs and the audit log's write through here."""
 
 import csv
 import io
@@ -29,11 +28,6 @@ def csv_stream(rows, *, bom: bool = True):
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()
-
-
-def csv_text(rows) -> str:
-    """A whole (small) CSV as one string, for files inside an archive."""
-    return "".join(csv_stream(rows))
 
 
 def csv_response(rows, filename: str) -> StreamingHttpResponse:

@@ -6,7 +6,7 @@ web process keeps it, keyed by the exam and framework, and checks per start with
 (the bank's fingerprint) that it is still the bank: publishing, retiring, correcting a key or editing a live
 question changes the count, the sum of live version ids or the latest `updated_at`, and the next start reads
 the pool again. A change the fingerprint cannot see (a syllabus area's code renamed under unchanged questions)
-is picked up within REREAD_SECONDS. What one person may not be given (questions.selectors.withheld_keys) and
+is picked up within REREAD_SECONDS. What one person may not be given (exams.selectors.withheld_keys) and
 the order they are drawn in (exams.services._priority) are per person and applied after.
 """
 
