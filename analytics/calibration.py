@@ -9,12 +9,13 @@ The standard is fitted to members' recorded real results, each beside the abilit
 started before the real exam's date (never after), re-estimated with the current parameters; with fewer than
 MIN_RESULTS results it is assumed from JDLA's published pass rate, and says so."""
 
-from datetime import datetime, time, timedelta
+from datetime import timedelta
 
 import numpy as np
 from django.utils import timezone
 
 from common import irt
+from common.dates import start_of_day
 from exams import estimates
 from exams.models import Attempt, AttemptItem, ItemParameters
 from exams.services import item_parameters_replace, pass_standard_set
@@ -98,7 +99,7 @@ def real_results_with_mocks(exam: Exam) -> list[dict]:
     results = list(RealResult.objects.filter(exam=exam).values_list("user_id", "taken_on", "passed"))
     if not results:
         return []
-    day_start = {taken_on: _tokyo_midnight(taken_on) for _, taken_on, _ in results}
+    day_start = {taken_on: start_of_day(taken_on) for _, taken_on, _ in results}
     candidates = (
         Attempt.objects.filter(
             user_id__in={u for u, _, _ in results},
@@ -140,10 +141,6 @@ def _re_estimate(attempt_ids: list[int]) -> dict[int, estimates.Estimate]:
         rows[attempt_id].append(estimates.ItemFacts(qid, bool(correct), bool(seen), choices, multiple, difficulty))
     params = estimates.parameters_for({f.question_id for facts in rows.values() for f in facts})
     return {pk: estimates.estimate(facts, params, None) for pk, facts in rows.items()}
-
-
-def _tokyo_midnight(day) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time.min))
 
 
 def refresh_all(*, now=None) -> dict[str, dict]:

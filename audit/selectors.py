@@ -1,14 +1,10 @@
 """Reads of the audit log, always for one organization: another organization's events are never reachable."""
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
-from django.utils import timezone
+from common.dates import start_of_day
 
 from .models import AuditEvent
-
-
-def _day_start(day: date) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time.min))
 
 
 def audit_events_of(
@@ -30,7 +26,7 @@ def audit_events_of(
     if action:
         events = events.filter(action=action)
     if since is not None:
-        events = events.filter(at__gte=_day_start(since))
+        events = events.filter(at__gte=start_of_day(since))
     if until is not None:
-        events = events.filter(at__lt=_day_start(until + timedelta(days=1)))
+        events = events.filter(at__lt=start_of_day(until + timedelta(days=1)))
     return events.order_by("-at", "-pk")

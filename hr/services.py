@@ -1,7 +1,7 @@
 """Writes of the company side: assignments and real exam results."""
 
 import calendar
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from common.dates import start_of_day
 from exams.models import Blueprint, KeyHold
 from exams.services import key_hold_create
 from organizations.models import REPORT_ROLES, Membership
@@ -18,10 +19,6 @@ from . import webhooks
 from .models import Assignment, ExamSession, RealResult, ReminderSettings
 
 # --- Assignments and real exam results -------------------------------------------------------------------
-
-
-def _start_of_day(day: date) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time.min))
 
 
 def _require_reports_manager(by, organization_id: int) -> None:
@@ -72,7 +69,7 @@ def assignment_create(
         raise DjangoValidationError(problems)
     if blueprint.is_drill:
         drill_count = drill_count or DRILL_COUNT
-    opens_at, due_at = _start_of_day(opens_on), _start_of_day(due_on + timedelta(days=1))
+    opens_at, due_at = start_of_day(opens_on), start_of_day(due_on + timedelta(days=1))
     hold = (
         key_hold_create(organization=organization, blueprint=blueprint, opens_at=opens_at, releases_at=due_at)
         if hold_keys

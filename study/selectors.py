@@ -11,6 +11,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from analytics.models import ItemStat
+from common.dates import start_of_day
 from exams.models import FINISHED, Attempt, AttemptAreaResult, AttemptItem, Blueprint, Exposure, QuestionNote
 from exams.selectors import withheld_keys
 from questions.models import Exam, Question, SyllabusArea, VersionChoice
@@ -177,7 +178,7 @@ def study_log(*, user, today: date | None = None) -> StudyLog:
     yesterday — a day not studied yet does not break it. Four queries."""
     today = today or timezone.localdate()
     since = today - timedelta(days=max(LOG_DAYS, LOG_WEEKS * 7) + 7)
-    start = timezone.make_aware(timezone.datetime.combine(since, timezone.datetime.min.time()))
+    start = start_of_day(since)
     days = {today - timedelta(days=k): StudyDay(today - timedelta(days=k)) for k in range(LOG_DAYS)}
     answers = StudyAnswer.objects.filter(user=user, answered_at__gte=start)
     for day, n, right, seconds in (
