@@ -235,11 +235,18 @@ def _post_text(assignment: Assignment, kind: str, pending: list[Membership]) -> 
             "assignment": assignment,
             "kind": kind,
             "pending": len(pending),
-            "names": [m.user.display_name or _("（名前未設定）") for m in pending[:POST_NAMES]],
+            "names": [_post_name(m) for m in pending[:POST_NAMES]],
             "more": max(len(pending) - POST_NAMES, 0),
             "link": settings.SITE_URL + reverse("hr:assignment_detail", args=[assignment.pk]),
         }
         return render_to_string("hr/email/reminder_post.txt", context).strip()
+
+
+def _post_name(membership: Membership) -> str:
+    # As the organization's pages show the member (Membership.shown_name), but never the email address.
+    if membership.is_anonymized:
+        return membership.shown_name
+    return membership.user.display_name or _("（名前未設定）")
 
 
 def _channel_post(
@@ -310,7 +317,7 @@ def digest_lines(*, organization_id: int, now: datetime) -> list[DigestLine]:
         if assignment.due_at <= now:
             overdue = assignment_targets(assignment=assignment).filter(done_at__isnull=True)
             people = list(overdue[: DIGEST_NAMES + 1])
-            names = [m.user.display_name or m.user.email for m in people[:DIGEST_NAMES]]
+            names = [m.shown_name for m in people[:DIGEST_NAMES]]
             more = overdue.count() - DIGEST_NAMES if len(people) > DIGEST_NAMES else 0
         lines.append(
             DigestLine(

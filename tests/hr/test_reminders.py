@@ -18,6 +18,7 @@ from hr.reminders import CLAIM_TIMEOUT, reminders_send
 from hr.services import assignment_create, reminder_settings_update
 from hr.tasks import send_reminders
 from organizations.models import Department
+from privacy.services import member_personal_data_remove
 from tests.factories import MembershipFactory
 from tests.world import bulk_members, take
 
@@ -190,6 +191,28 @@ def test_the_weekly_digest_goes_to_hr_and_org_admins_once_a_week(
     # the fixture's due date was a Sunday, eight days before that Monday and out of the window).
     Assignment.objects.filter(pk=assignment.pk).update(due_at=monday - timedelta(days=1))
     assert reminders_send(now=monday)["digest:mail"] == 2
+
+
+def test_a_member_whose_personal_data_was_removed_is_named_as_the_pages_name_them(
+    organization, hr_manager, assignment, people
+):
+    """Removal keeps the membership (its figures and assignments count as before) but the organization's
+    records show 退会者 (Membership.shown_name): the digest and the channel posts too, not the account's name
+    or address."""
+    admin = MembershipFactory(organization=organization, role="org_admin").user
+    member_personal_data_remove(membership=people["late"], by=admin)
+    reminder_settings_update(
+        organization=organization, enabled=True, due_soon_days=1, weekly_digest=True, by=hr_manager
+    )
+    reminders_send(now=assignment.due_at + timedelta(hours=10))
+    digest = next(m for m in mail.outbox if m.to[0] == hr_manager.email)
+    late = people["late"].user
+    for text in (digest.body, digest.alternatives[0][0]):
+        assert "退会者" in text and "山田太郎" in text
+        assert late.display_name not in text and late.email not in text
+    pending = list(reminders.assignment_targets(assignment=assignment).filter(done_at__isnull=True))
+    post = reminders._post_text(assignment, "overdue", pending)
+    assert "退会者" in post and "山田太郎" in post and late.display_name not in post and "@" not in post
 
 
 class BrokenAfterOneBackend:
