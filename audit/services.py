@@ -62,11 +62,10 @@ def retention_days(organization) -> int:
 @transaction.atomic
 def retention_set(*, organization, days: int | None, by) -> None:
     """The org admin's choice of how long events are kept (None: the default); the change is itself recorded."""
-    from organizations.models import Membership, Organization
+    from organizations.models import Organization
+    from organizations.selectors import is_org_admin
 
-    if not Membership.objects.filter(
-        user=by, organization=organization, role=Membership.Role.ORG_ADMIN, is_active=True
-    ).exists():
+    if not is_org_admin(user=by, organization_id=organization.pk):
         raise PermissionDenied
     organization.audit_retention_days = days
     organization.full_clean(validate_unique=False)

@@ -22,6 +22,14 @@ def membership_for(*, user: User) -> Membership | None:
     )
 
 
+def is_org_admin(*, user, organization_id: int) -> bool:
+    """Whether the person is an active org admin of the organization: the one check behind every org admin's
+    power (members, SSO, audit retention, personal data removal, break-glass password login)."""
+    return Membership.objects.filter(
+        user=user, organization_id=organization_id, role=Membership.Role.ORG_ADMIN, is_active=True
+    ).exists()
+
+
 def manager_membership(*, user, admin: bool = False) -> Membership:
     """The membership of someone who may see the organization's reports (HR manager or org admin), or
     manage its people (org admin only, with admin=True). Anyone else gets 403."""

@@ -17,6 +17,7 @@ from accounts.services import user_signup
 from audit.services import Action, record
 
 from .models import ApiToken, Department, Invitation, Membership, Organization, ScimGroup, ScimUser, secret_hash
+from .selectors import is_org_admin
 
 
 @transaction.atomic
@@ -41,12 +42,7 @@ TOKEN_PREFIX = "moshi_"  # noqa: S105 - a public prefix, not a secret
 
 def _require_org_admin(user, organization_id: int, message: str) -> None:
     """None is the system itself (commands, tests); a person must be an active org admin of the organization."""
-    if (
-        user is not None
-        and not Membership.objects.filter(
-            user=user, organization_id=organization_id, role=Membership.Role.ORG_ADMIN, is_active=True
-        ).exists()
-    ):
+    if user is not None and not is_org_admin(user=user, organization_id=organization_id):
         raise PermissionDenied(message)
 
 

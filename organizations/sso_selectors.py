@@ -4,7 +4,8 @@ from django.shortcuts import get_object_or_404
 
 from accounts.models import normalize_email
 
-from .models import ClaimedDomain, IdentityProvider, Membership
+from .models import ClaimedDomain, IdentityProvider
+from .selectors import is_org_admin
 
 
 def email_domain(email: str) -> str:
@@ -42,9 +43,7 @@ def sso_required_for(email: str) -> ClaimedDomain | None:
 
 def is_break_glass_admin(*, user, organization_id: int) -> bool:
     """Org admins keep password login under require-SSO, so an IdP outage or a broken setup can be repaired."""
-    return Membership.objects.filter(
-        user=user, organization_id=organization_id, role=Membership.Role.ORG_ADMIN, is_active=True
-    ).exists()
+    return is_org_admin(user=user, organization_id=organization_id)
 
 
 def identity_providers_of(*, organization_id: int):

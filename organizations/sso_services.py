@@ -15,6 +15,7 @@ from accounts.models import User, normalize_email
 
 from . import oidc, saml
 from .models import ClaimedDomain, Department, IdentityProvider, Membership, Organization, SamlAssertionSeen
+from .selectors import is_org_admin
 from .services import _require_org_admin, membership_add
 from .sso_selectors import email_domain
 
@@ -184,9 +185,7 @@ def _verify_domain_or_refuse(*, organization: Organization, domain: str, user: U
     is_admin = (
         user is not None
         and user.email_confirmed_at is not None
-        and Membership.objects.filter(
-            user=user, organization=organization, role=Membership.Role.ORG_ADMIN, is_active=True
-        ).exists()
+        and is_org_admin(user=user, organization_id=organization.pk)
     )
     if pending is None or not is_admin:
         raise SsoRefused(

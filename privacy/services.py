@@ -15,6 +15,7 @@ from accounts.models import User
 from audit.services import Action, record
 from exams.models import Exposure, QuestionNote
 from organizations.models import Invitation, Membership
+from organizations.selectors import is_org_admin
 from study.models import ExamPlan, StudyCard, StudySession
 
 from .selectors import sole_admin_of
@@ -49,9 +50,7 @@ def _anonymize_membership(membership: Membership, *, actor, action: str) -> bool
 def member_personal_data_remove(*, membership: Membership, by) -> Membership:
     """An org admin removes a member's personal data from the organization's records, on the person's request
     (個人情報の削除依頼). The person's own account is theirs and stays. Recorded in the audit log."""
-    if not Membership.objects.filter(
-        user=by, organization_id=membership.organization_id, role=Membership.Role.ORG_ADMIN, is_active=True
-    ).exists():
+    if not is_org_admin(user=by, organization_id=membership.organization_id):
         raise PermissionDenied(_("個人情報を削除できるのは組織の管理者だけです。"))
     membership = Membership.objects.select_for_update().select_related("user").get(pk=membership.pk)
     if membership.role == Membership.Role.ORG_ADMIN and membership.is_active:
