@@ -81,14 +81,16 @@ class AssignmentForm(forms.Form):
     def clean_people(self) -> list[Membership]:
         """Each line must name one active member of this organization, by employee code or email."""
         lines = [line.strip() for line in self.cleaned_data["people"].splitlines() if line.strip()]
-        members = Membership.objects.filter(organization=self.organization, is_active=True).filter(
-            Q(employee_code__in=lines) | Q(user__email__in=[normalize_email(line) for line in lines])
+        members = list(
+            Membership.objects.filter(organization=self.organization, is_active=True)
+            .filter(Q(employee_code__in=lines) | Q(user__email__in=[normalize_email(line) for line in lines]))
+            .select_related("user")
         )
         found = {m.employee_code: m for m in members if m.employee_code} | {m.user.email: m for m in members}
         missing = [line for line in lines if line not in found and normalize_email(line) not in found]
         if missing:
             raise forms.ValidationError(_("次のメンバーが見つかりません: %(v)s") % {"v": ", ".join(missing)})
-        return list({m.pk: m for m in members.select_related("user")}.values())
+        return members
 
 
 class RealResultForm(forms.ModelForm):

@@ -17,7 +17,7 @@ from . import oidc, saml
 from .models import ClaimedDomain, Department, IdentityProvider, Membership, Organization, SamlAssertionSeen
 from .selectors import is_org_admin
 from .services import _require_org_admin, membership_add
-from .sso_selectors import email_domain
+from .sso_selectors import email_domain, verified_domain_for
 
 # --- Settings (org admins) -----------------------------------------------------------------------------
 
@@ -85,7 +85,8 @@ def domain_remove(*, claim: ClaimedDomain, by=None) -> None:
 def sso_required_set(*, organization: Organization, required: bool, by=None) -> None:
     _require_org_admin(by, organization.pk, _(_ADMIN_ONLY))
     if required and not (
-        organization.claimed_domains.verified().exists() and organization.identity_providers.filter(is_active=True)
+        organization.claimed_domains.verified().exists()
+        and organization.identity_providers.filter(is_active=True).exists()
     ):
         raise ValidationError(_("SSOを必須にするには、有効なIdPと確認済みのドメインが必要です。"))
     Organization.objects.filter(pk=organization.pk).update(sso_required=required)
@@ -130,7 +131,7 @@ def sso_sign_in(*, idp: IdentityProvider, asserted: Asserted) -> User:
         raise SsoRefused(_("IdPからメールアドレスが届きませんでした。IdPの属性の設定を確認してください。")) from None
     organization = idp.organization
     domain = email_domain(email)
-    claim = ClaimedDomain.objects.verified().filter(domain=domain).first()
+    claim = verified_domain_for(email)
     if claim is not None and claim.organization_id != organization.pk:
         raise SsoRefused(
             _("%(email)s は別の組織のアドレスです。この組織のIdPではログインできません。") % {"email": email}

@@ -57,7 +57,6 @@ def org_sso(request):
                 return redirect("org_sso")
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
-    organization.refresh_from_db(fields=["sso_required"])
     base = _base_url(request)
     providers = [
         {

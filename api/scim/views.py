@@ -17,13 +17,12 @@ from organizations import selectors, services
 from organizations.models import ApiToken
 
 from ..authentication import BearerTokenAuthentication, HasTokenScope, IsOrganizationClient, TokenRateThrottle
+from ..base import MAX_ID
 from . import discovery
 from .errors import CONTENT_TYPE, ScimError, scim_exception_handler
 from .filters import parse_filter
 from .patch import apply_patch
 from .resources import GROUP_SCHEMAS, LIST, USER_SCHEMAS, group_fields, group_resource, user_profile, user_resource
-
-MAX_ID = 2**63 - 1
 
 
 class ScimJSONParser(JSONParser):
