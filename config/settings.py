@@ -233,7 +233,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 # A worker connected to the broker that takes no work while its queue holds messages this long stops, so its
 # supervisor starts a fresh one (ops.watchdog); 0 turns the watch off. Beat queues work every minute.
-WORKER_STALL_SECONDS = env.int("WORKER_STALL_SECONDS", default=180)
+WORKER_STALL_SECONDS = env_int("WORKER_STALL_SECONDS", 180)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "Asia/Tokyo"
 # Periodic work. Apps add their entries here (deadline sweeper, statistics refresh).

@@ -97,6 +97,7 @@ def test_production_hardening_reads_hsts_from_the_environment():
         ({"CSRF_TRUSTED_ORIGINS": "moshi.example"}, "CSRF_TRUSTED_ORIGINS entries need a scheme"),
         ({"AXES_FAILURE_LIMIT": "five"}, "AXES_FAILURE_LIMIT must be a whole number"),
         ({"AXES_FAILURE_LIMIT": "0"}, "AXES_FAILURE_LIMIT must be at least 1"),
+        ({"WORKER_STALL_SECONDS": "-5"}, "WORKER_STALL_SECONDS must be at least 0"),
         ({"DATABASE_POOLER": "pgpool"}, "DATABASE_POOLER must be empty or pgbouncer"),
         ({"DATABASE_POOLER": "pgbouncer"}, "DATABASE_POOLER=pgbouncer needs a postgres:// DATABASE_URL"),
     ],
