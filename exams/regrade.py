@@ -66,11 +66,12 @@ def regrade_apply(*, version: QuestionVersion, new_key: set[int], by, reason: st
             raise ExamError(" ".join(exc.messages)) from exc
         except PermissionDenied as exc:
             raise NotAllowed(str(exc)) from exc
+        # The question's calibration rested on the wrong key: it starts again from its author's difficulty, for
+        # the estimates rescored here as for every later one.
+        ItemParameters.objects.filter(question_id=version.question_id).delete()
         scored = [a for a in attempts if a.status == Attempt.Status.SCORED]
         results = compute_results(scored)
         changed = [a for a in scored if results[a.pk].result.correct != a.correct_count]
-        # The question's calibration rested on the wrong key: it starts again from its author's difficulty.
-        ItemParameters.objects.filter(question_id=version.question_id).delete()
         for attempt in changed:  # unchanged counts mean nothing changed: one item per version per attempt
             write_result(attempt, results[attempt.pk], scored_at=attempt.scored_at)
         return KeyCorrection.objects.create(

@@ -19,7 +19,7 @@ from common import irt
 from exams import estimates
 from exams.models import Attempt, AttemptItem, Blueprint, BlueprintQuota, ItemParameters, PassStandard
 from exams.regrade import regrade_apply
-from exams.services import answer_save, attempt_score, attempt_start, attempt_submit
+from exams.services import answer_save, attempt_score, attempt_start, attempt_submit, compute_results
 from hr.models import RealResult
 from questions.models import Exam, QuestionVersion, SyllabusArea, VersionChoice
 from tests.factories import UserFactory, key_positions, make_question
@@ -172,6 +172,23 @@ def test_correcting_a_key_resets_the_questions_calibration(ladder):
     regrade_apply(version=version, new_key={wrong.pk}, by=reviewer, reason="出典の誤り")
     assert not ItemParameters.objects.filter(question__external_id="lad-2").exists()
     assert ItemParameters.objects.count() == 7
+
+
+def test_a_key_correction_re_estimates_with_the_questions_calibration_already_reset(ladder):
+    """The corrected question's parameters rested on the wrong key: the rescored attempts' abilities are
+    estimated without them (from the author's difficulty), as every later scoring will be."""
+    form, people = ladder
+    calibration.calibrate_exam(form.exam)
+    ItemParameters.objects.filter(question__external_id="lad-2").update(discrimination=3.0, difficulty=4.0)
+    attempt = Attempt.objects.filter(user=people[-1]).get()  # the ablest: answered lad-2 with the old key
+    reviewer = UserFactory(is_staff=True)
+    reviewer.groups.add(Group.objects.get(name="Question reviewers"))
+    version = QuestionVersion.objects.get(question__external_id="lad-2", number=1)
+    wrong = VersionChoice.objects.filter(version=version, is_correct=False).first()
+    assert regrade_apply(version=version, new_key={wrong.pk}, by=reviewer, reason="出典の誤り").attempts_changed
+    attempt = Attempt.objects.select_related("blueprint__exam").get(pk=attempt.pk)
+    again = compute_results([attempt])[attempt.pk].estimate
+    assert attempt.ability == pytest.approx(again.ability) and attempt.ability_se == pytest.approx(again.ability_se)
 
 
 def real_result(user, passed: bool, days_ago: int = 10):
