@@ -23,10 +23,15 @@ class ScoreResult:
     by_area: dict[int, tuple[int, int]] = field(default_factory=dict)  # area id -> (correct, total)
 
 
+def is_right(selected_ids: set[int], correct_ids: set[int]) -> bool:
+    """Exactly the correct choices selected: all-or-nothing for select-all questions, as in the real exams."""
+    return bool(correct_ids) and selected_ids == correct_ids
+
+
 def score_items(items: list[ItemKey], *, pass_ratio: float) -> ScoreResult:
     """An item is right only when exactly the correct choices are selected: all-or-nothing for
     select-all questions, as in the real exams. Area results count each leaf and its top-level parent."""
-    item_correct = {i.item_id: bool(i.correct_ids) and i.selected_ids == i.correct_ids for i in items}
+    item_correct = {i.item_id: is_right(i.selected_ids, i.correct_ids) for i in items}
     by_area: dict[int, list[int]] = defaultdict(lambda: [0, 0])
     for i in items:
         for area_id in filter(None, (i.area_id, i.parent_area_id)):

@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 
 from exams import feed
 from exams.models import FINISHED, AttemptItem, Blueprint, Exposure, QuestionNote
+from exams.scoring import is_right
 from exams.selectors import withheld_keys
 from exams.services import ExamError, NotAllowed, exposures_record
 from hr.models import ExamSession
@@ -198,7 +199,7 @@ def session_answer(*, user, session_id: int, position: int, selected: list[int],
     if question.kind == Question.Kind.SINGLE and len(set(selected)) != 1:
         raise StudyError(_("この問題は選択肢を1つだけ選んでください。"))
     chosen = {choices[n].pk for n in selected}
-    correct = chosen == {c.pk for c in choices if c.is_correct}
+    correct = is_right(chosen, {c.pk for c in choices if c.is_correct})
     seconds = min(max(int((now - (session.shown_at or now)).total_seconds()), 0), MAX_SECONDS)
     answer = StudyAnswer.objects.create(
         user=user,
