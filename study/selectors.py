@@ -25,6 +25,32 @@ LOG_WEEKS = 8
 LAST_MOCK_DAYS = 7  # the full mock to take in the last week before the real exam
 
 
+# --- The questions study can ask (study.services draws sessions from them) ---------------------------------------
+
+
+def in_areas(area_codes: list[str], field: str = "area__code") -> Q:
+    """In any of these syllabus areas or below them (`field`: the path to the area's code)."""
+    q = Q()
+    for code in area_codes:
+        q |= Q(**{field: code}) | Q(**{f"{field}__startswith": f"{code}."})
+    return q
+
+
+def study_pool(*, user, exam: Exam, area_codes: list[str] | None = None):
+    """Published questions of the exam (in the areas) whose keys the person may see now: study shows the key
+    at once, so nothing an open mock or a held assignment holds."""
+    pool = published_questions().filter(exam=exam).exclude(pk__in=withheld_keys(user_id=user.pk))
+    return pool.filter(in_areas(area_codes)) if area_codes else pool
+
+
+def met_subqueries(*, user):
+    """Question ids the person has met, as two subqueries: in a finished attempt, or in study mode."""
+    attempts = AttemptItem.objects.filter(attempt__user=user, attempt__status__in=FINISHED).values(
+        "version__question_id"
+    )
+    return attempts, Exposure.objects.filter(user=user).values("question_id")
+
+
 # --- One question in a session -------------------------------------------------------------------------------
 
 
@@ -261,10 +287,8 @@ def plan_for(*, user, now=None) -> Plan | None:
     today = timezone.localdate(now)
     exam = plan.session.exam
     days_left = (plan.session.held_on - today).days
-    pool = published_questions().filter(exam=exam).exclude(pk__in=withheld_keys(user_id=user.pk))
-    met = AttemptItem.objects.filter(attempt__user=user, attempt__status__in=FINISHED).values("version__question_id")
-    studied = Exposure.objects.filter(user=user).values("question_id")
-    unseen = pool.exclude(pk__in=met).exclude(pk__in=studied).count()
+    met, studied = met_subqueries(user=user)
+    unseen = study_pool(user=user, exam=exam).exclude(pk__in=met).exclude(pk__in=studied).count()
     due = StudyCard.objects.filter(user=user, question__exam=exam, due__lte=now).count()
     study_days = max(days_left - LAST_MOCK_DAYS, 1)
     mock = Blueprint.objects.filter(exam=exam, is_drill=False, is_active=True).order_by("pk").first()
@@ -289,7 +313,7 @@ def notes(*, user, exam_code: str = "", area_code: str = "", bookmarked_only: bo
     if exam_code:
         rows = rows.filter(question__exam__code=exam_code)
     if area_code:
-        rows = rows.filter(Q(question__area__code=area_code) | Q(question__area__code__startswith=f"{area_code}."))
+        rows = rows.filter(in_areas([area_code], field="question__area__code"))
     if bookmarked_only:
         rows = rows.filter(bookmarked=True)
     return rows.order_by("-updated_at", "-pk")
@@ -297,8 +321,7 @@ def notes(*, user, exam_code: str = "", area_code: str = "", bookmarked_only: bo
 
 def visible_questions(*, user):
     """Questions whose key the person may see now: met in a finished attempt or in study, and not withheld."""
-    met = AttemptItem.objects.filter(attempt__user=user, attempt__status__in=FINISHED).values("version__question_id")
-    studied = Exposure.objects.filter(user=user).values("question_id")
+    met, studied = met_subqueries(user=user)
     return (
         published_questions().filter(Q(pk__in=met) | Q(pk__in=studied)).exclude(pk__in=withheld_keys(user_id=user.pk))
     )

@@ -2,21 +2,20 @@
 today's set, folding mock and drill answers into cards, and the exam plan."""
 
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from exams import feed
-from exams.models import FINISHED, AttemptItem, Blueprint, Exposure, QuestionNote
+from exams.models import AttemptItem, Blueprint, QuestionNote
 from exams.scoring import is_right
 from exams.selectors import withheld_keys
 from exams.services import ExamError, NotAllowed, exposures_record
 from hr.models import ExamSession
 from questions.models import Exam, Question, VersionChoice
-from questions.selectors import published_questions
 
 from . import scheduling
 from .models import ExamPlan, StudyAnswer, StudyCard, StudySession
+from .selectors import met_subqueries, study_pool, weakest_area_codes
 
 MAX_COUNT = 100
 TODAY_SIZE = 10
@@ -33,20 +32,6 @@ class StudyError(ExamError):
 # --- The questions a session can ask -------------------------------------------------------------------------
 
 
-def _in_areas(area_codes: list[str]) -> Q:
-    q = Q()
-    for code in area_codes:
-        q |= Q(area__code=code) | Q(area__code__startswith=f"{code}.")
-    return q
-
-
-def study_pool(*, user, exam: Exam, area_codes: list[str] | None = None):
-    """Published questions of the exam (in the areas) whose keys the person may see now: study shows the key
-    at once, so nothing an open mock or a held assignment holds."""
-    pool = published_questions().filter(exam=exam).exclude(pk__in=withheld_keys(user_id=user.pk))
-    return pool.filter(_in_areas(area_codes)) if area_codes else pool
-
-
 def last_results(*, user, question_ids) -> dict[int, bool]:
     """The person's latest result on each question, from mocks, drills and study alike (two queries)."""
     latest: dict[int, tuple] = {}
@@ -61,14 +46,6 @@ def last_results(*, user, question_ids) -> dict[int, bool]:
         if qid not in latest or at > latest[qid][1]:
             latest[qid] = (correct, at)
     return {qid: correct for qid, (correct, _at) in latest.items()}
-
-
-def met_subqueries(*, user):
-    """Question ids the person has met, as two subqueries: in a finished attempt, or in study mode."""
-    attempts = AttemptItem.objects.filter(attempt__user=user, attempt__status__in=FINISHED).values(
-        "version__question_id"
-    )
-    return attempts, Exposure.objects.filter(user=user).values("question_id")
 
 
 def _choose(user, exam, source: str, area_codes: list[str], count: int, now) -> list[int]:
@@ -125,8 +102,6 @@ def review_start(*, user, exam: Exam, now=None) -> StudySession:
 def todays_set(*, user, exam: Exam, now=None) -> StudySession:
     """今日の10問: one mixed set a day per exam (the same one all day): due reviews first, then questions from the
     person's weakest areas they have not got right yet, then questions they have not met."""
-    from .selectors import weakest_area_codes
-
     now = now or timezone.now()
     day = timezone.localdate(now)
     existing = StudySession.objects.select_for_update().filter(user=user, exam=exam, kind="today", day=day).first()
