@@ -109,22 +109,24 @@ def todays_set(*, user, exam: Exam, now=None) -> StudySession:
         return existing
     picked: list[int] = []
 
-    def add(ids, limit):
-        for qid in ids:
+    def add(source, area_codes, count, limit):
+        if len(picked) >= TODAY_SIZE or limit <= 0:
+            return  # full already: no query for more
+        for qid in _choose(user, exam, source, area_codes, count, now):
             if len(picked) >= TODAY_SIZE or limit <= 0:
                 return
             if qid not in picked:
                 picked.append(qid)
                 limit -= 1
 
-    add(_choose(user, exam, StudySession.Source.DUE, [], TODAY_DUE, now), TODAY_DUE)
+    add(StudySession.Source.DUE, [], TODAY_DUE, TODAY_DUE)
     if weak := weakest_area_codes(user=user, exam=exam):
         # Not yet got right, in the weakest areas: wrong last time, or never met there.
         before = len(picked)
-        add(_choose(user, exam, StudySession.Source.WRONG, weak, TODAY_WEAK, now), TODAY_WEAK)
-        add(_choose(user, exam, StudySession.Source.UNSEEN, weak, TODAY_WEAK, now), TODAY_WEAK - len(picked) + before)
-    add(_choose(user, exam, StudySession.Source.UNSEEN, [], TODAY_SIZE, now), TODAY_SIZE)
-    add(_choose(user, exam, StudySession.Source.ALL, [], TODAY_SIZE, now), TODAY_SIZE)  # a small bank: any
+        add(StudySession.Source.WRONG, weak, TODAY_WEAK, TODAY_WEAK)
+        add(StudySession.Source.UNSEEN, weak, TODAY_WEAK, TODAY_WEAK - len(picked) + before)
+    add(StudySession.Source.UNSEEN, [], TODAY_SIZE, TODAY_SIZE)
+    add(StudySession.Source.ALL, [], TODAY_SIZE, TODAY_SIZE)  # a small bank: any
     if not picked:
         raise StudyError(_no_questions_message(StudySession.Source.ALL))
     return StudySession.objects.create(
