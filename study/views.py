@@ -27,17 +27,18 @@ from .models import StudySession
 NOTES_PER_PAGE = 30
 
 
-def _exam_from(request) -> Exam:
+def _exam_from(request) -> tuple[Exam, list[Exam]]:
+    """The exam asked for (else G検定), and every exam in order, for the page's tabs."""
     exams = list(Exam.objects.order_by("order"))
     wanted = request.GET.get("exam") or request.POST.get("exam") or Exam.G_KENTEI
-    return next((e for e in exams if e.code == wanted), exams[0])
+    return next((e for e in exams if e.code == wanted), exams[0]), exams
 
 
 @never_cache
 @login_required
 def study_home(request):
     """学習モード: choose and start a session; resume one; today's set and reviews; the plan."""
-    exam = _exam_from(request)
+    exam, exams = _exam_from(request)
     form = StudyStartForm(
         request.POST or None, areas=syllabus_areas(exam_id=exam.pk), initial={"exam": exam, "source": "all"}
     )
@@ -60,7 +61,7 @@ def study_home(request):
         "study/home.html",
         {
             "exam": exam,
-            "exams": Exam.objects.order_by("order"),
+            "exams": exams,
             "form": form,
             "open_sessions": selectors.open_sessions(user=request.user),
             "due": selectors.due_by_exam(user=request.user),
@@ -84,7 +85,7 @@ def review(request):
 
 def _start_session(request, start):
     """Today's set and a review session start the same way: into the session, or home with why not."""
-    exam = _exam_from(request)
+    exam, _exams = _exam_from(request)
     try:
         session = start(user=request.user, exam=exam)
     except services.StudyError as exc:
@@ -206,18 +207,18 @@ def search_page(request):
 
 @login_required
 def glossary_page(request):
-    exam = _exam_from(request)
+    exam, exams = _exam_from(request)
     return render(
         request,
         "study/glossary.html",
-        {"exam": exam, "exams": Exam.objects.order_by("order"), "groups": selectors.glossary(exam=exam)},
+        {"exam": exam, "exams": exams, "groups": selectors.glossary(exam=exam)},
     )
 
 
 @never_cache
 @login_required
 def term_page(request):
-    exam = _exam_from(request)
+    exam, _exams = _exam_from(request)
     term = request.GET.get("term", "").strip()[:100]
     if not term:
         raise Http404
