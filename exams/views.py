@@ -38,8 +38,6 @@ def blueprint_start(request, slug):
         form = StartForm(request.POST, blueprint=blueprint, areas=areas)
         valid = form.is_valid()
         data = form.cleaned_data if valid else {}
-        # Only a drill says what it drew, so only a drill asks first whether this starts or resumes.
-        says_what_it_holds = valid and blueprint.is_drill and not _open_attempt(request.user, blueprint)
         try:
             attempt = services.attempt_start(
                 user=request.user,
@@ -56,7 +54,7 @@ def blueprint_start(request, slug):
                 form.add_error(None, str(exc))
             status = exc.status if valid else 400
         else:
-            if says_what_it_holds:
+            if blueprint.is_drill and hasattr(attempt, "drawn_items"):  # drawn now, not resumed: say what it holds
                 _say_what_the_drill_holds(request, attempt, data["areas"], data["count"])
             # The start answers with the exam page itself (no redirect and second request while thousands
             # start at once); the page's address is the attempt's, where a reload goes (Content-Location).
