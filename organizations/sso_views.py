@@ -32,7 +32,8 @@ def _base_url(request) -> str:
 @login_required
 def org_sso(request):
     """Org admin: the organization's IdPs, its claimed domains and the require-SSO switch."""
-    organization = selectors.manager_membership(user=request.user, admin=True).organization
+    membership = selectors.manager_membership(user=request.user, admin=True)
+    organization = membership.organization
     domain_form = DomainForm()
     if request.method == "POST":
         try:
@@ -68,6 +69,7 @@ def org_sso(request):
         for idp in sso_selectors.identity_providers_of(organization_id=organization.pk)
     ]
     context = {
+        "user_membership": membership,
         "organization": organization,
         "providers": providers,
         "domains": sso_selectors.claimed_domains_of(organization_id=organization.pk),
@@ -79,7 +81,8 @@ def org_sso(request):
 @login_required
 def org_sso_idp(request, idp_id=None, protocol=None):
     """Org admin: add or edit one IdP. Another organization's IdP is a 404."""
-    organization = selectors.manager_membership(user=request.user, admin=True).organization
+    membership = selectors.manager_membership(user=request.user, admin=True)
+    organization = membership.organization
     if idp_id is not None:
         idp = sso_selectors.identity_provider_of(organization_id=organization.pk, idp_id=int_or_404(idp_id))
     elif protocol in IdentityProvider.Protocol.values:
@@ -107,7 +110,13 @@ def org_sso_idp(request, idp_id=None, protocol=None):
         else:
             messages.success(request, _("IdP「%(name)s」を保存しました。") % {"name": form.instance.name})
             return redirect("org_sso")
-    context = {"organization": organization, "idp": idp, "form": form, "has_secret": bool(idp.oidc_client_secret)}
+    context = {
+        "user_membership": membership,
+        "organization": organization,
+        "idp": idp,
+        "form": form,
+        "has_secret": bool(idp.oidc_client_secret),
+    }
     return render(request, "organizations/org_sso_idp.html", context)
 
 

@@ -24,7 +24,8 @@ from .tasks import send_invitations
 @login_required
 def api_tokens(request):
     """An org admin issues the organization's API tokens and picks one to revoke. A new key is shown once, here."""
-    organization = selectors.manager_membership(user=request.user, admin=True).organization
+    membership = selectors.manager_membership(user=request.user, admin=True)
+    organization = membership.organization
     new_key = None
     if request.method == "POST":
         if "revoke" in request.POST:
@@ -44,7 +45,13 @@ def api_tokens(request):
         else:
             messages.error(request, _("トークンの名前を入力してください（例: 人事ダッシュボード）。"))
     tokens = selectors.api_tokens_of(organization_id=organization.pk)
-    context = {"organization": organization, "tokens": tokens, "new_key": new_key, "scopes": ApiToken.Scope.choices}
+    context = {
+        "user_membership": membership,
+        "organization": organization,
+        "tokens": tokens,
+        "new_key": new_key,
+        "scopes": ApiToken.Scope.choices,
+    }
     response = render(request, "organizations/api_tokens.html", context)
     response["Cache-Control"] = "no-store"  # the page may hold a key shown once
     return response
@@ -54,7 +61,8 @@ def api_tokens(request):
 def api_token_revoke(request, token_id):
     """Revoking stops every system that reads the API with the token, at once and for good: the org admin
     confirms here (or in the token list's dialog, which posts the same form) before anything changes."""
-    organization = selectors.manager_membership(user=request.user, admin=True).organization
+    membership = selectors.manager_membership(user=request.user, admin=True)
+    organization = membership.organization
     token = selectors.api_token_of(organization_id=organization.pk, token_id=int_or_404(token_id))
     if token.revoked_at is not None:
         messages.info(request, _("トークン「%(name)s」はすでに失効しています。") % {"name": token.name})
@@ -63,7 +71,8 @@ def api_token_revoke(request, token_id):
         services.api_token_revoke(token=token, by=request.user)
         messages.success(request, _("トークン「%(name)s」を失効しました。") % {"name": token.name})
         return redirect("api_tokens")
-    return render(request, "organizations/api_token_revoke.html", {"organization": organization, "token": token})
+    context = {"user_membership": membership, "organization": organization, "token": token}
+    return render(request, "organizations/api_token_revoke.html", context)
 
 
 MEMBERS_PER_PAGE = 50
@@ -130,6 +139,7 @@ def org_members(request):
         request,
         "organizations/org_members.html",
         {
+            "user_membership": membership,
             "organization": organization,
             "page": page,
             "invite_form": invite_form,
@@ -192,7 +202,7 @@ def org_member(request, membership_id):
         record(
             organization_id=admin.organization_id, action=Action.MEMBER_VIEW, actor=request.user, target_id=member.pk
         )
-    return render(request, "organizations/org_member.html", {"member": member, "form": form})
+    return render(request, "organizations/org_member.html", {"user_membership": admin, "member": member, "form": form})
 
 
 @login_required
@@ -227,6 +237,7 @@ def org_departments(request):
         request,
         "organizations/org_departments.html",
         {
+            "user_membership": membership,
             "organization": organization,
             "form": form,
             "departments": selectors.departments_of(organization_id=organization.pk),

@@ -52,6 +52,6 @@ def test_the_settings_page_is_constant_in_queries_for_idps_and_domains(
 
     assert "OIDC 10" in page and "d10.example" in page and "SAML 100" not in page
     assert many == few, (few, many)
-    # session, user, the admin's membership, the require-SSO switch, IdPs, the nav's membership, domains
-    with django_assert_max_num_queries(7):
+    # session, user, the admin's membership (the nav's too), IdPs, domains
+    with django_assert_max_num_queries(5):
         client.get("/org/sso/")
