@@ -70,11 +70,6 @@ class Department(models.Model):
             ancestor = ancestor.parent
 
 
-class MembershipQuerySet(models.QuerySet):
-    def active(self):
-        return self.filter(is_active=True)
-
-
 def membership_window(moment, *, prefix: str = "") -> models.Q:
     """The one rule for when a person was an organization's member: joined_at ≤ moment < left_at (no left_at:
     still a member). What a person did outside that window is not the organization's to see. `moment` is a
@@ -114,8 +109,6 @@ class Membership(models.Model):
     # account, or the org admin removed it on request: privacy.services). The row stays, so the organization's
     # figures stay true; every page, CSV and the API then show 退会者 instead of a name.
     anonymized_at = models.DateTimeField(null=True, blank=True)
-
-    objects = MembershipQuerySet.as_manager()
 
     class Meta:
         db_table = "accounts_membership"  # created by accounts, before organizations had an app of its own

@@ -32,7 +32,6 @@ class SamlRefused(Exception):
 @dataclass(frozen=True)
 class SamlIdentity:
     assertion_id: str
-    issuer: str
     name_id: str
     attributes: dict[str, list[str]]
     expires_at: datetime
@@ -137,7 +136,6 @@ def parse_response(idp: IdentityProvider, base_url: str, saml_response: str, req
     not_on_or_after = assertion.conditions.not_on_or_after if assertion.conditions else None
     return SamlIdentity(
         assertion_id=assertion.id,
-        issuer=response.issuer(),
         name_id=response.name_id.text.strip() if response.name_id is not None else "",
         attributes={key: [str(v) for v in values] for key, values in (response.ava or {}).items()},
         expires_at=_parse_instant(not_on_or_after),

@@ -63,7 +63,6 @@ MAX_KEY_LONGEST = 0.30
 KEY_LENGTH_RATIO = (0.9, 1.1)
 MAX_GUESSER_GAIN = 0.05
 
-_MARKUP = re.compile(r"```.*?```|\$\$.*?\$\$|\$[^$]*\$|`[^`]*`|[*_#>\[\]()|-]", re.S)
 _SPACE = re.compile(r"\s+")
 
 
