@@ -29,6 +29,11 @@ def _base_url(request) -> str:
     return request.build_absolute_uri("/").rstrip("/")
 
 
+def _oidc_redirect_uri(request, idp) -> str:
+    """Where the OpenID provider sends the person back: shown to the admin, sent at sign-in, checked after."""
+    return _base_url(request) + reverse("oidc_callback", args=[idp.pk])
+
+
 @login_required
 def org_sso(request):
     """Org admin: the organization's IdPs, its claimed domains and the require-SSO switch."""
@@ -64,7 +69,7 @@ def org_sso(request):
             "idp": idp,
             "metadata_url": saml.sp_entity_id(idp, base),
             "acs_url": saml.acs_url(idp, base),
-            "redirect_uri": base + reverse("oidc_callback", args=[idp.pk]),
+            "redirect_uri": _oidc_redirect_uri(request, idp),
         }
         for idp in sso_selectors.identity_providers_of(organization_id=organization.pk)
     ]
@@ -169,7 +174,7 @@ def _start(request, idp: IdentityProvider, *, login_hint: str, next_url: str):
             request_id, location = saml.login_redirect(idp, _base_url(request), relay_state)
             pending.update(request_id=request_id, relay_state=relay_state)
         else:
-            redirect_uri = _base_url(request) + reverse("oidc_callback", args=[idp.pk])
+            redirect_uri = _oidc_redirect_uri(request, idp)
             start = oidc.authorization_start(idp, redirect_uri, login_hint=login_hint)
             pending.update(state=start.state, nonce=start.nonce, code_verifier=start.code_verifier)
             location = start.url
@@ -267,7 +272,7 @@ def oidc_callback(request, idp_id):
         return _refused(request, _("ログインの確認値 (state) が一致しません。ログイン画面からやり直してください。"))
     if request.GET.get("error") or not request.GET.get("code"):
         return _refused(request, _("IdPでのログインが完了しませんでした。"))
-    redirect_uri = _base_url(request) + reverse("oidc_callback", args=[idp.pk])
+    redirect_uri = _oidc_redirect_uri(request, idp)
     try:
         claims = oidc.callback_claims(
             idp, redirect_uri, code=request.GET["code"], code_verifier=pending["code_verifier"], nonce=pending["nonce"]
