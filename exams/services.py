@@ -223,16 +223,16 @@ def _priority(*, user, drill: bool) -> dict[int, int]:
     the candidate has not met before first, so its score measures knowledge rather than memory (the report
     shows the score on questions seen before apart). A drill draws the questions the candidate got wrong the
     last time they met them, then unseen ones, then the ones they got right."""
+    scored = AttemptItem.objects.filter(attempt__user=user, attempt__status=Attempt.Status.SCORED)
+    if not drill:  # only whether each was met (in a scored attempt, or studied with its key shown): no order needed
+        met = scored.values_list("version__question_id", flat=True).order_by()
+        studied = Exposure.objects.filter(user=user).values_list("question_id", flat=True)
+        return dict.fromkeys([*met, *studied], SEEN)
     last_result: dict[int, bool] = {}
-    for question_id, correct in (
-        AttemptItem.objects.filter(attempt__user=user, attempt__status=Attempt.Status.SCORED)
-        .order_by("attempt__scored_at", "pk")
-        .values_list("version__question_id", "is_correct")
+    for question_id, correct in scored.order_by("attempt__scored_at", "pk").values_list(
+        "version__question_id", "is_correct"
     ):
         last_result[question_id] = bool(correct)
-    if not drill:  # studied questions (their keys shown) are seen too
-        studied = Exposure.objects.filter(user=user).values_list("question_id", flat=True)
-        return dict.fromkeys([*last_result, *studied], SEEN)
     return {qid: ANSWERED_RIGHT if correct else MISSED for qid, correct in last_result.items()}
 
 
