@@ -1,7 +1,7 @@
 """Drawing an exam form from the bank: a pure function over plain data, so it is easy to test exhaustively."""
 
 import random
-from collections.abc import Mapping
+from collections.abc import Container, Iterable, Mapping
 from dataclasses import dataclass
 
 
@@ -31,31 +31,42 @@ def in_area(candidate: Candidate, area_code: str) -> bool:
     return candidate.area_code == area_code or candidate.area_code.startswith(area_code + ".")
 
 
+class AreaIndex:
+    """Candidates by question id, and each area's (with its sub-areas') found once: a start draws from the whole
+    bank, and scanning it per quota cost more than the rest of the draw. Shared by every start (exams.pool)."""
+
+    def __init__(self, candidates: Iterable[Candidate]):
+        self.candidates = tuple(sorted(candidates, key=lambda c: c.question_id))
+        self._areas: dict[str, tuple[Candidate, ...]] = {}
+
+    def in_area(self, area_code: str) -> tuple[Candidate, ...]:
+        if area_code not in self._areas:
+            self._areas[area_code] = tuple(c for c in self.candidates if in_area(c, area_code))
+        return self._areas[area_code]
+
+
 def draw(
-    candidates: list[Candidate],
+    candidates: list[Candidate] | AreaIndex,
     quotas: list[Quota],
     rng: random.Random,
     *,
     shuffle: bool,
     priority: Mapping[int, int] | None = None,
     unlisted: int = 0,
+    exclude: Container[int] = frozenset(),
 ) -> list[Candidate]:
     """Pick exactly quota.count questions per quota area, never the same question twice, drawing the
     questions that share a stimulus (a linked set) together. Raises ShortBank naming every short area.
-    `priority` ranks questions by id, lower drawn first (`unlisted` for the rest), at random within a rank:
-    per person, so the candidates themselves can be shared by every start (exams.pool)."""
+    `priority` ranks questions by id, lower drawn first (`unlisted` for the rest), at random within a rank,
+    and `exclude` names questions not to draw: both per person, so the candidates can be shared by every start."""
+    index = candidates if isinstance(candidates, AreaIndex) else AreaIndex(candidates)
     used: set[int] = set()
     picked_units: list[list[Candidate]] = []
     short: dict[str, tuple[int, int]] = {}
-    # Sorted once and grouped by top-level area: a quota looks only at its own top-level area's questions
-    # (a start draws from the whole bank, so a scan of every candidate per quota cost more than the rest).
-    by_top: dict[str, list[Candidate]] = {}
-    for c in sorted(candidates, key=lambda c: c.question_id):
-        by_top.setdefault(c.area_code.split(".", 1)[0], []).append(c)
     for quota in quotas:
         units: dict[object, list[Candidate]] = {}
-        for c in by_top.get(quota.area_code.split(".", 1)[0], ()):
-            if c.question_id in used or not in_area(c, quota.area_code):
+        for c in index.in_area(quota.area_code):
+            if c.question_id in used or c.question_id in exclude:
                 continue
             key = ("set", c.stimulus_id) if c.stimulus_id else ("one", c.question_id)
             units.setdefault(key, []).append(c)

@@ -19,7 +19,7 @@ from django.db import connection
 from questions.models import Question
 from questions.selectors import published_questions
 
-from .drawing import Candidate
+from .drawing import AreaIndex, Candidate
 
 REREAD_SECONDS = 600
 
@@ -32,6 +32,7 @@ FINGERPRINT_SQL = (
 @dataclass(frozen=True)
 class Pool:
     candidates: tuple[Candidate, ...]  # by question id, as drawing.draw groups them
+    index: AreaIndex  # the same, found by area as the draw asks
     area_and_kind: dict[int, tuple[int, str, str]]  # question id → (area id, area name, kind of its live version)
     published_at: dict[int, datetime]  # live version id → when it was published (its fragments' key)
 
@@ -78,7 +79,7 @@ def _read(*, exam_id: int, framework: str) -> Pool:
         candidates.append(Candidate(qid, vid, code, stimulus_id))
         area_and_kind[qid] = (area_id, area_name, kind)
         published_at[vid] = at
-    return Pool(tuple(candidates), area_and_kind, published_at)
+    return Pool(tuple(candidates), AreaIndex(candidates), area_and_kind, published_at)
 
 
 def forget() -> None:

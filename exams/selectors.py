@@ -10,6 +10,7 @@ from django.db.models import F, FilteredRelation, Q
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from common.prepared import PreparedQuery
 from organizations.models import membership_window
 from questions.models import SyllabusArea
 
@@ -46,11 +47,19 @@ def withheld_keys(*, user_id: int, now=None) -> dict[int, datetime | None]:
             if releases:
                 latest = max(releases)
                 withheld[question_id] = max(latest, withheld.get(question_id) or latest)
-    for question_id in AttemptItem.objects.filter(
-        attempt__user_id=user_id, attempt__status=Attempt.Status.OPEN
-    ).values_list("version__question_id", flat=True):
+    for (question_id,) in _QUESTIONS_OF_OPEN_ATTEMPTS.rows(user_id=user_id):
         withheld[question_id] = None
     return withheld
+
+
+_QUESTIONS_OF_OPEN_ATTEMPTS = PreparedQuery(
+    lambda user_id: (
+        AttemptItem.objects.filter(attempt__user_id=user_id, attempt__status=Attempt.Status.OPEN)
+        .values_list("version__question_id")
+        .order_by()
+    ),
+    "user_id",
+)
 
 
 def of_members(rows, *, organization_id: int, moment: str):

@@ -4,7 +4,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from exams.drawing import Candidate, Quota, ShortBank, draw
+from exams.drawing import AreaIndex, Candidate, Quota, ShortBank, draw
 from exams.models import Attempt, AttemptItem, Blueprint, BlueprintQuota
 from exams.services import (
     AttemptClosed,
@@ -77,6 +77,21 @@ def test_the_same_seed_draws_the_same_form():
     pool = [Candidate(i, i, f"G{1 + i % 3}.1", None) for i in range(30)]
     quotas = [Quota("G1", 3), Quota("G2", 3), Quota("G3", 3)]
     assert draw(pool, quotas, random.Random(42), shuffle=True) == draw(pool, quotas, random.Random(42), shuffle=True)
+
+
+def test_a_shared_area_index_draws_as_a_list_does_and_never_what_is_excluded():
+    pool = [Candidate(i, i, f"G{1 + i % 3}.{1 + i % 2}", 7 if i in (3, 6) else None) for i in range(30)]
+    quotas = [Quota("G1", 3), Quota("G2.1", 2), Quota("G3", 3)]
+    index = AreaIndex(reversed(pool))
+    for seed in range(30):
+        assert draw(index, quotas, random.Random(seed), shuffle=True) == draw(
+            pool, quotas, random.Random(seed), shuffle=True
+        )
+        excluded = {0, 3, 4, 8}  # 3 is one of a linked set: its partner 6 may still be drawn, alone
+        drawn = draw(index, quotas, random.Random(seed), shuffle=True, exclude=excluded)
+        kept = [c for c in pool if c.question_id not in excluded]
+        assert not {c.question_id for c in drawn} & excluded
+        assert drawn == draw(kept, quotas, random.Random(seed), shuffle=True)
 
 
 def test_autosave_ignores_stale_sequence_numbers(g_blueprint, candidate):
