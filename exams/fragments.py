@@ -11,7 +11,7 @@ correctness is never read.
 The start reads the choice ids from here too, so drawing 200 questions needs no query for their choices.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.core.cache import cache
 from django.utils.translation import get_language
@@ -19,7 +19,7 @@ from django.utils.translation import get_language
 from questions.models import QuestionVersion, VersionChoice
 from questions.presenting import Labels
 
-CACHE_PREFIX = "exam-fragment:v1"
+CACHE_PREFIX = "exam-fragment:v2"
 CACHE_SECONDS = 7 * 24 * 3600  # immutable content: the timeout only lets unused versions leave Redis
 LOCAL_MAX = 5000  # versions kept in this process (~2 KB each); past that the memo starts again
 
@@ -36,11 +36,16 @@ class VersionFragment:
     def multiple(self) -> bool:
         return self.kind == "multiple"
 
+    _by_choice: dict[int, str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "_by_choice", dict(zip(self.choice_ids, self.choices_html, strict=True)))
+
     def choice_html(self, choice_id: int) -> str:
-        return self.choices_html[self.choice_ids.index(choice_id)]
+        return self._by_choice[choice_id]
 
 
-_local: dict[str, VersionFragment] = {}
+_local: dict[tuple, VersionFragment] = {}
 
 
 def _key(version_id: int, published_at, language: str) -> str:
@@ -53,20 +58,21 @@ def version_fragments(versions) -> dict[int, VersionFragment]:
     """Fragments of these versions, (version id, published_at) pairs, in the current language: memory, then
     the cache, then two queries for whatever neither had (then stored in both)."""
     language = get_language() or ""
-    keys = {vid: _key(vid, published_at, language) for vid, published_at in versions}
-    found = {vid: _local[key] for vid, key in keys.items() if key in _local}
-    missing = {key: vid for vid, key in keys.items() if vid not in found}
-    if missing:
+    # In memory by (language, version, published_at): the shared cache's string keys are made only on a miss.
+    local_keys = {vid: (language, vid, published_at) for vid, published_at in versions}
+    found = {vid: _local[key] for vid, key in local_keys.items() if key in _local}
+    if len(found) < len(local_keys):
+        missing = {_key(vid, key[2], language): vid for vid, key in local_keys.items() if vid not in found}
         cached = cache.get_many(list(missing))
         for key, fragment in cached.items():
             found[missing.pop(key)] = fragment
         built = _build(list(missing.values())) if missing else {}
         if built:
-            cache.set_many({keys[vid]: fragment for vid, fragment in built.items()}, CACHE_SECONDS)
+            cache.set_many({_key(vid, local_keys[vid][2], language): f for vid, f in built.items()}, CACHE_SECONDS)
         found |= built
         if len(_local) + len(cached) + len(built) > LOCAL_MAX:
             _local.clear()
-        _local.update({keys[vid]: found[vid] for vid in keys if keys[vid] not in _local})
+        _local.update({key: found[vid] for vid, key in local_keys.items() if key not in _local})
     return found
 
 

@@ -23,11 +23,10 @@ def exam_sections_html(items: list[ExamItem]) -> SafeString:
         n, fragment = item.number, item.fragment
         input_type = "checkbox" if fragment.multiple else "radio"
         selected = item.selected
+        head = f'<label class="choice"><input type="{input_type}" name="q{n}" value="'
+        choice_html = fragment.choice_html
         choices = "".join(
-            f'<label class="choice"><input type="{input_type}" name="q{n}" value="{i}"'
-            f"{' checked' if i in selected else ''}>"
-            f'<span class="choice-key" aria-hidden="true">{i + 1}</span>'
-            f'<span class="choice-text">{fragment.choice_html(cid)}</span></label>'
+            f'{head}{i}"{" checked" if i in selected else ""}{_KEY_SPANS[i]}{choice_html(cid)}</span></label>'
             for i, cid in enumerate(item.choice_order)
         )
         parts.append(
@@ -45,6 +44,17 @@ def exam_sections_html(items: list[ExamItem]) -> SafeString:
             f"{next_} →</button></div></section>"
         )
     return mark_safe("".join(parts))  # noqa: S308 - built from escaped or publish-time-sanitized parts
+
+
+class _KeySpans(dict):
+    """What follows a choice's input up to its text, by the choice's place on the page (the key to press)."""
+
+    def __missing__(self, i: int) -> str:
+        self[i] = f'><span class="choice-key" aria-hidden="true">{i + 1}</span><span class="choice-text">'
+        return self[i]
+
+
+_KEY_SPANS = _KeySpans()
 
 
 def _escaped(memo: dict[str, str], text: str) -> str:
