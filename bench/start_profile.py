@@ -6,9 +6,8 @@ Counts process CPU time (time.process_time), not wall-clock: the machine is shar
 decides how many starts a second two cores can serve. Each run is a fresh candidate (no history), as on exam
 day; the first run warms caches and is left out. Prints median/p95 CPU per start (the POST, answered with the
 exam page) and per reload of the exam page (a GET of its Content-Location, not part of a start), the page's size,
-the queries each ran, and a cProfile of the starts grouped by where the time went. The garbage collector is set
-as a gunicorn worker sets it (config/gunicorn.conf.py: threshold, and frozen once warm); --default-gc leaves
-Python's defaults.
+the queries each ran, and a cProfile of the starts grouped by where the time went. What the warm-up built is
+frozen out of garbage collection, as a gunicorn worker does once warm (config/gunicorn.conf.py).
 """
 
 import argparse
@@ -16,10 +15,8 @@ import cProfile
 import gc
 import io
 import pstats
-import runpy
 import statistics
 import time
-from pathlib import Path
 
 import benchsetup  # sets Django up before the imports below
 from django.db import connection
@@ -38,11 +35,7 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=30)
     parser.add_argument("--profile-runs", type=int, default=5, help="extra runs under cProfile, not timed")
     parser.add_argument("--gzip", action="store_true", help="ask for gzip, as a browser without a proxy would")
-    parser.add_argument("--default-gc", action="store_true", help="Python's garbage-collector defaults")
     args = parser.parse_args()
-    if not args.default_gc:
-        gunicorn_conf = runpy.run_path(str(Path(__file__).resolve().parents[1] / "config" / "gunicorn.conf.py"))
-        gunicorn_conf["post_worker_init"](None)
 
     blueprint = benchsetup.blueprint_with_bank(args.blueprint)
     users = [
@@ -75,7 +68,7 @@ def main() -> None:
             post_cpu.append(t1 - t0)
             page_cpu.append(t2 - t1)
         assert page.status_code == 200, page.status_code
-        if warm and not args.default_gc:  # as a gunicorn worker does once warm
+        if warm:  # as a gunicorn worker does once warm
             gc.collect()
             gc.freeze()
         size = len(response.content)

@@ -62,17 +62,11 @@ def on_starting(server):
         stale.unlink()
 
 
-# Python's cyclic garbage collector, tuned for a long-lived web worker: by default it runs every 700 new
-# objects and now and then walks every object the process holds (Django, the bank's pool and fragments, ~70 ms
-# each time); a start makes thousands of objects, so it paid ~4 ms a start for collections (bench/README.md,
-# "Issue 20"). Requests make little cyclic garbage, so the worker collects the youngest generation every
-# GC_THRESHOLD allocations and, once warm, freezes what it has built (gc.freeze: kept out of every later walk).
-GC_THRESHOLD = _int("GC_THRESHOLD", 50_000)
+# Python's cyclic garbage collector now and then walks every object the process holds (Django, the bank's pool
+# and fragments: ~70 ms a time, ~2.5 ms a request on average at a start wave). Once warm, a worker freezes
+# what it has built (gc.freeze), so those walks skip it. A higher collection threshold was tried and not kept:
+# no measurable CPU, +65 MB of RSS per 300 starts (bench/README.md, "Issue 20").
 FREEZE_AFTER_REQUESTS = (10, 100, 1000)
-
-
-def post_worker_init(worker):
-    gc.set_threshold(GC_THRESHOLD, 20, 100)
 
 
 def post_request(worker, req, environ, resp):
