@@ -490,15 +490,25 @@ def attempts_score(*, attempt_ids: list[int], fill_to: int = 0) -> set[int]:
 # selected screen positions mapped through choice_order; a version without a key is never right, as in
 # exams.scoring), seen before when the person met its question earlier (a finished attempt started before this
 # one, or study mode's Exposure), and the per-area rows (leaf and top level) counted from the updated items.
-# The batch's items are reached from the unnested ids through the (attempt, position) index and the keys are
-# read once and joined, whatever the planner's statistics say: at a first deadline the items table has grown by
-# millions of rows since it was last analysed, and a plan from stale statistics scanned it per item.
+# Written so that no plan can scan the items table per item, whatever the planner's statistics say (at a first
+# deadline the table has grown by millions of rows since it was last analysed): the batch's items are reached from
+# the unnested ids through the (attempt, position) index; every key is read once from the small choices table; the
+# questions each person met before are found once per batch, from their earlier attempts' items by the same
+# index, and joined (as a correlated EXISTS per item, a stale plan scanned the whole table for each item).
 SCORE_BATCH_SQL = """
 WITH keys AS MATERIALIZED (
-  SELECT version_id, array_agg(id ORDER BY id) AS key
-  FROM questions_versionchoice
-  WHERE is_correct AND version_id IN (SELECT version_id FROM exams_attemptitem WHERE attempt_id = ANY(%(ids)s))
-  GROUP BY version_id
+  SELECT version_id, array_agg(id ORDER BY id) AS key FROM questions_versionchoice WHERE is_correct GROUP BY version_id
+), earlier AS MATERIALIZED (
+  SELECT a.id AS attempt_id, ea.id AS earlier_id
+  FROM exams_attempt AS a
+  JOIN exams_attempt AS ea ON ea.user_id = a.user_id AND ea.started_at < a.started_at AND ea.status <> 'open'
+  WHERE a.id = ANY(%(ids)s::bigint[])
+), seen AS MATERIALIZED (
+  SELECT DISTINCT earlier.attempt_id, ev.question_id
+  FROM exams_attemptitem AS e
+  JOIN earlier ON earlier.earlier_id = e.attempt_id
+  JOIN questions_questionversion AS ev ON ev.id = e.version_id
+  WHERE e.attempt_id = ANY(ARRAY(SELECT earlier_id FROM earlier))
 ), scored AS (
   UPDATE exams_attemptitem AS i SET
     is_correct = COALESCE(k.key = ARRAY(
@@ -506,13 +516,7 @@ WITH keys AS MATERIALIZED (
       FROM jsonb_array_elements_text(i.selected) AS p
       WHERE p::int < jsonb_array_length(i.choice_order)
       ORDER BY 1), false),
-    seen_before = COALESCE(i.seen_before, EXISTS (
-      SELECT 1 FROM exams_attemptitem AS e
-      JOIN exams_attempt AS ea ON ea.id = e.attempt_id
-      JOIN questions_questionversion AS ev ON ev.id = e.version_id
-      WHERE ea.user_id = a.user_id AND ea.started_at < a.started_at AND ea.status <> 'open'
-        AND ev.question_id = v.question_id
-    ) OR EXISTS (
+    seen_before = COALESCE(i.seen_before, s.question_id IS NOT NULL OR EXISTS (
       SELECT 1 FROM exams_exposure AS x
       WHERE x.user_id = a.user_id AND x.question_id = v.question_id AND x.first_at < a.started_at
     ))
@@ -520,6 +524,7 @@ WITH keys AS MATERIALIZED (
     JOIN exams_attempt AS a ON a.id = batch.attempt_id
     CROSS JOIN questions_questionversion AS v
     LEFT JOIN keys AS k ON k.version_id = v.id
+    LEFT JOIN seen AS s ON s.attempt_id = a.id AND s.question_id = v.question_id
   WHERE i.attempt_id = batch.attempt_id AND v.id = i.version_id
   RETURNING i.attempt_id, i.area_id, i.is_correct
 )
