@@ -135,9 +135,11 @@ def attempt_start(
     validate): resume, or raise ExamError, never start."""
     if not blueprint_available_to(blueprint=blueprint, user=user):
         raise NotAllowed(_("この模擬試験は受験できません。"))
-    open_attempt = _OPEN_ATTEMPT.rows(user_id=user.pk, blueprint_id=blueprint.pk)
+    open_ids = _OPEN_ATTEMPT.rows(user_id=user.pk, blueprint_id=blueprint.pk)
+    # Still open when read whole: submitted or swept in between, it is not resumed (a new one starts).
+    open_attempt = open_ids and Attempt.objects.filter(pk=open_ids[0][0], status=Attempt.Status.OPEN).first()
     if open_attempt:
-        return Attempt.objects.get(pk=open_attempt[0][0])
+        return open_attempt
     if resume_only:
         raise ExamError(_("入力内容を確認してください。"))
     if blueprint.requires_framework and framework not in (Question.Framework.PYTORCH, Question.Framework.TENSORFLOW):

@@ -3,6 +3,7 @@ differ between requests allowed inside."""
 
 import pytest
 from django.template import Context, Template, TemplateSyntaxError
+from django.urls import reverse, set_script_prefix
 from django.utils import translation
 
 BLOCK = '{% translate "解答済み" %} <a href="{% url \'home\' %}">{% static "css/exam.css" %}</a>'
@@ -21,6 +22,19 @@ def test_each_language_gets_its_own_rendering_identical_to_the_plain_block():
     assert _render(BLOCK, "ja") != _render(BLOCK, "en")
 
 
+def test_a_script_prefix_one_request_sent_never_reaches_another_requests_links():
+    """Django sets the prefix per request from SCRIPT_NAME, which a proxy may pass on from a client's header."""
+    template = Template("{% load once %}{% once_per_language %}{% url 'home' %}{% endonce_per_language %}")
+    home = reverse("home")
+    try:
+        set_script_prefix("/evil/")
+        assert template.render(Context({})) == "/evil" + home
+        set_script_prefix("/")
+        assert template.render(Context({})) == home
+    finally:
+        set_script_prefix("/")
+
+
 @pytest.mark.parametrize(
     "inside",
     [
@@ -31,6 +45,7 @@ def test_each_language_gets_its_own_rendering_identical_to_the_plain_block():
         "{% url 'exams:attempt' attempt.pk %}",
         "{% static path %}",
         '{% translate "解答済み" as label %}',
+        '{% translate "解答済み" context kind %}',
     ],
 )
 def test_anything_read_from_the_request_is_refused_when_the_template_is_compiled(inside):

@@ -4,6 +4,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from exams import services
 from exams.drawing import AreaIndex, Candidate, Quota, ShortBank, draw
 from exams.models import Attempt, AttemptItem, Blueprint, BlueprintQuota
 from exams.services import (
@@ -47,6 +48,19 @@ def test_resuming_returns_the_open_attempt_and_the_framework_cannot_change(e_blu
     first = attempt_start(user=candidate, blueprint=e_blueprint, framework="pytorch")
     again = attempt_start(user=candidate, blueprint=e_blueprint, framework="tensorflow")
     assert again.pk == first.pk and again.framework == "pytorch" and again.deadline == first.deadline
+
+
+def test_an_attempt_submitted_between_the_starts_two_reads_is_not_resumed(g_blueprint, candidate, monkeypatch):
+    first = attempt_start(user=candidate, blueprint=g_blueprint)
+    attempt_submit(attempt=first, by=Attempt.SubmittedBy.CANDIDATE)
+
+    class SeenStillOpen:  # the id read while it was open, a moment before its submit landed
+        def rows(self, **arguments):
+            return [(first.pk,)]
+
+    monkeypatch.setattr(services, "_OPEN_ATTEMPT", SeenStillOpen())
+    second = attempt_start(user=candidate, blueprint=g_blueprint)
+    assert second.pk != first.pk and second.status == Attempt.Status.OPEN
 
 
 def test_short_bank_creates_nothing_and_names_the_short_areas(g_blueprint, candidate):
